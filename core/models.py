@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
+
 # ---------------------------------------------------------------------------- enums
 
 
@@ -152,6 +154,49 @@ class Tick:
 
 
 MarketEvent = Candle | Trade | BookSnapshot
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CandleArrays:
+    """A column view of consecutive closed candles (oldest first) for vectorised analysis.
+
+    Arrays are float64 (``open_time_ms`` int64) and equally long; treat them as read-only.
+    """
+
+    symbol: str
+    interval: str
+    open_time_ms: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.close.shape[0])
+
+    @classmethod
+    def from_candles(cls, symbol: str, interval: str, candles: list[Candle] | tuple[Candle, ...]) -> CandleArrays:
+        return cls(
+            symbol=symbol,
+            interval=interval,
+            open_time_ms=np.fromiter((c.open_time_ms for c in candles), dtype=np.int64, count=len(candles)),
+            open=np.fromiter((c.open for c in candles), dtype=np.float64, count=len(candles)),
+            high=np.fromiter((c.high for c in candles), dtype=np.float64, count=len(candles)),
+            low=np.fromiter((c.low for c in candles), dtype=np.float64, count=len(candles)),
+            close=np.fromiter((c.close for c in candles), dtype=np.float64, count=len(candles)),
+            volume=np.fromiter((c.volume for c in candles), dtype=np.float64, count=len(candles)),
+        )
+
+    def tail(self, n: int) -> CandleArrays:
+        return CandleArrays(self.symbol, self.interval, self.open_time_ms[-n:], self.open[-n:],
+                            self.high[-n:], self.low[-n:], self.close[-n:], self.volume[-n:])
+
+    def until(self, ts_ms: int) -> CandleArrays:
+        """Only candles that had closed by ``ts_ms`` (no look-ahead)."""
+        end = int(np.searchsorted(self.open_time_ms + interval_ms(self.interval), ts_ms, side="right"))
+        return CandleArrays(self.symbol, self.interval, self.open_time_ms[:end], self.open[:end],
+                            self.high[:end], self.low[:end], self.close[:end], self.volume[:end])
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from core.models import (
     AccountInfo,
+    Candle,
     DataSource,
     Fill,
     MarketEvent,
@@ -20,6 +21,7 @@ from core.models import (
     PendingOrder,
     Position,
     Quote,
+    StreamKind,
 )
 
 
@@ -78,6 +80,32 @@ class MarketFeed(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class HistoryProvider(Protocol):
+    """Closed higher-timeframe candles (REST with an on-disk cache, or the simulator)."""
+
+    async def klines(self, symbol: str, interval: str, *, limit: int = 500,
+                     end_ms: int | None = None) -> list[Candle]:
+        """Up to ``limit`` closed candles of ``symbol`` (trader symbol), oldest first, ending at
+        the last candle closed at or before ``end_ms`` (default: now)."""
+        ...
+
+
+class FeedHealthSink(Protocol):
+    """What a feed adapter reports about its connection; ``core.market.health`` implements it."""
+
+    def record_message(self, symbol: str, stream: StreamKind, ts_ms: int) -> None: ...
+
+    def record_malformed(self, stream: str, ts_ms: int, detail: str = "") -> None: ...
+
+    def record_gap(self, symbol: str, stream: StreamKind, ts_ms: int, detail: str = "") -> None: ...
+
+    def record_reconnect(self, symbols: list[str], reason: str, ts_ms: int) -> None: ...
+
+    def record_connected(self, symbols: list[str], ts_ms: int) -> None: ...
+
+    def record_disconnected(self, symbols: list[str], reason: str, ts_ms: int) -> None: ...
 
 
 class BrokerError(Exception):
