@@ -59,8 +59,9 @@ class ConsoleSession(BaseSession):
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
                            ) -> TelegramType:
         result = await self._answer(bot, method)
-        return self.check_response(bot=bot, method=method, status_code=200,
-                                   content=self.json_dumps({"ok": True, "result": result}))
+        response = self.check_response(bot=bot, method=method, status_code=200,
+                                       content=self.json_dumps({"ok": True, "result": result}))
+        return response.result
 
     async def _answer(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):

@@ -1,0 +1,103 @@
+"""Shared fixtures: settings on a temp SQLite database, the runtime, the real dispatcher, and a
+RecordingSession (our double at aiogram's session boundary) that records every Bot API call."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from aiogram.methods import TelegramMethod
+
+from bot.config import load_settings
+from bot.console import ConsoleSession, ConsoleUser
+from bot.runtime import build_runtime
+from bot.telegram import make_bot
+from core.ports import FixedClock
+
+ADMIN_ID = 111
+STRANGER_ID = 999
+
+
+class RecordingSession(ConsoleSession):
+    """Answers like Telegram would and records every method the bot called."""
+
+    def __init__(self, files_dir: Path) -> None:
+        super().__init__(io.StringIO(), files_dir)
+        self.calls: list[TelegramMethod] = []
+
+    async def make_request(self, bot, method, timeout=None):
+        self.calls.append(method)
+        return await super().make_request(bot, method, timeout)
+
+    def sent(self, kind: type) -> list:
+        return [c for c in self.calls if isinstance(c, kind)]
+
+    def mark(self) -> int:
+        return len(self.calls)
+
+    def since(self, mark: int) -> list[TelegramMethod]:
+        return self.calls[mark:]
+
+
+def make_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {"MONEYBOT_DATA_DIR": str(tmp_path / "data"), "TELEGRAM_ADMIN_IDS": str(ADMIN_ID),
+           "MARKET_FEED": "sim"}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(make_env(tmp_path))
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(1_763_000_000_000)
+
+
+@pytest.fixture
+async def runtime(settings, clock):
+    rt = await build_runtime(settings, clock=clock, start_market=False)
+    yield rt
+    await rt.close()
+
+
+class Chat:
+    """Drives the real dispatcher as Telegram users would."""
+
+    def __init__(self, dp, bot, session: RecordingSession) -> None:
+        self.dp, self.bot, self.session = dp, bot, session
+        self._users: dict[int, ConsoleUser] = {}
+
+    def user(self, user_id: int) -> ConsoleUser:
+        return self._users.setdefault(user_id, ConsoleUser(user_id, first_name=f"U{user_id}"))
+
+    async def send(self, text: str, user_id: int = ADMIN_ID) -> list[TelegramMethod]:
+        mark = self.session.mark()
+        await self.dp.feed_update(self.bot, self.user(user_id).text_update(text))
+        return self.session.since(mark)
+
+    async def press(self, message: dict, data: str, user_id: int = ADMIN_ID) -> list[TelegramMethod]:
+        mark = self.session.mark()
+        await self.dp.feed_update(self.bot, self.user(user_id).press_update(message, data))
+        return self.session.since(mark)
+
+    async def texts(self, text: str, user_id: int = ADMIN_ID) -> list[str]:
+        return [getattr(c, "text", None) or getattr(c, "caption", "") or "" for c in await self.send(text, user_id)
+                if hasattr(c, "text") or hasattr(c, "caption")]
+
+
+@pytest.fixture
+async def chat(runtime, tmp_path):
+    session = RecordingSession(tmp_path / "photos")
+    bot = make_bot("42:TEST-token", session=session)
+    dp = runtime.dispatcher()
+    await runtime.attach_bot(bot)
+    return Chat(dp, bot, session)
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("MONEYBOT_TEST_POSTGRES_URL")
