@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -104,8 +105,12 @@ async def _serve_webhook(settings: Settings, dp, bot) -> int:
     await site.start()
     log.info("webhook %s serving on %s:%s%s", settings.telegram_webhook_url, settings.webhook_host,
              settings.webhook_port, path)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await bot.delete_webhook()
         await runner.cleanup()
