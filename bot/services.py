@@ -1,13 +1,135 @@
-"""Feature services the runtime starts (market data, analysis, broker): filled in per feature."""
+"""Market data and analysis services: which feed, where history comes from, and their lifecycle."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.config import ConfigError, Settings
+from core.analysis_service import AnalysisService
+from core.feeds.binance_endpoints import BinanceEndpoints
+from core.market.health import FeedHealth, HealthParams
+from core.market.state import MarketState, MarketStateParams
+from core.market.symbols import SymbolMap, default_specs
+from core.models import HTF_INTERVALS, DataSource
+from core.ports import HistoryProvider, MarketFeed, SystemClock
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
+log = logging.getLogger("moneybot.market")
+HISTORY_LIMIT = {"1h": 1000, "4h": 1000, "1d": 1000, "3d": 500, "1w": 400, "1M": 120}
+
+
+def build_symbol_map(settings: Settings) -> SymbolMap:
+    specs = {s.symbol: s for s in default_specs(settings.broker_symbol_suffix)}
+    unknown = [s for s in settings.symbol_list if s not in specs]
+    if unknown:
+        raise ConfigError(f"SYMBOLS: {', '.join(unknown)} not known; allowed: {', '.join(specs)}")
+    return SymbolMap([specs[s] for s in settings.symbol_list])
+
 
 async def start_services(runtime: Runtime) -> None:
-    """Start market data and the other long-lived services; register them for the handlers."""
-    return None
+    """Build the market feed, state, history and analysis; start the feed; register services."""
+    settings, clock, tunables = runtime.settings, runtime.clock, runtime.tunables
+    symbol_map = build_symbol_map(settings)
+    health = FeedHealth(clock, HealthParams.from_values(tunables))
+    feed, history, source, label = await _choose_feed(settings, symbol_map, health, runtime)
+    market = MarketState(symbol_map, clock, source, health=health,
+                         params=MarketStateParams.from_values(tunables,
+                                                              record_messages=source is DataSource.SIMULATED))
+    feed.subscribe(market.apply)
+    if history is not None:
+        await load_history(market, history, symbol_map.symbols())
+    await feed.start()
+    runtime.stack.push_async_callback(feed.stop)
+    runtime.data_source_label = label
+    runtime.services.update(
+        symbol_map=symbol_map, market=market, feed_health=health, market_feed=feed, history=history,
+        analysis_service=AnalysisService(market, symbol_map, tunables, clock), chart_lock=asyncio.Lock())
+
+
+async def load_history(market: MarketState, history: HistoryProvider, symbols: list[str]) -> None:
+    """Closed higher-timeframe candles for every symbol; a failure leaves that series empty (logged)."""
+    for symbol in symbols:
+        for interval in HTF_INTERVALS:
+            try:
+                candles = await history.klines(symbol, interval, limit=HISTORY_LIMIT[interval])
+            except Exception as e:  # noqa: BLE001 - one missing series must not stop the bot
+                log.warning("no %s %s history: %s", symbol, interval, e)
+                continue
+            market.set_history(symbol, interval, candles)
+
+
+async def _choose_feed(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, runtime: Runtime
+                       ) -> tuple[MarketFeed, HistoryProvider | None, DataSource, str]:
+    mode = settings.market_feed
+    if mode.startswith("replay:"):
+        return _replay(settings, symbol_map, health, mode.split(":", 1)[1])
+    if mode == "sim":
+        return _simulated(settings, symbol_map, runtime, "SIMULATED")
+    live = await _live(settings, symbol_map, health, runtime)
+    if live is not None:
+        return live
+    if mode == "live":
+        raise ConfigError("MARKET_FEED: live, but Binance cannot be reached; use auto or sim to run offline")
+    log.warning("Binance is unreachable: falling back to the SIMULATED market")
+    return _simulated(settings, symbol_map, runtime, "SIMULATED (Binance unreachable at start)")
+
+
+def _simulated(settings: Settings, symbol_map: SymbolMap, runtime: Runtime, label: str):
+    from core.feeds.simulator import SimulatedFeed
+
+    feed = SimulatedFeed(symbol_map, seed=settings.sim_seed, clock=runtime.clock)
+    return feed, feed.history, DataSource.SIMULATED, label
+
+
+def _replay(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, files: str):
+    from core.feeds.replay import ReplayFeed, parse_speed
+
+    paths = [Path(p.strip()) for p in files.split(",") if p.strip()]
+    try:
+        feed = ReplayFeed(paths, from_binance=symbol_map.from_binance, speed=parse_speed(settings.replay_speed),
+                          loop=settings.replay_loop, health=health)
+    except FileNotFoundError as e:
+        raise ConfigError(f"MARKET_FEED: {e}") from None
+    return feed, None, DataSource.REPLAY, f"REPLAY of {', '.join(p.name for p in paths)}"
+
+
+async def _live(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, runtime: Runtime):
+    from core.feeds.binance_history import RestHistory
+    from core.feeds.binance_rest import BinanceRestClient
+    from core.feeds.binance_ws import BinanceWsFeed
+
+    endpoints = _endpoints(settings)
+    feed = BinanceWsFeed(symbol_map, health, SystemClock(), endpoints=endpoints)
+    probe = await feed.probe(timeout_s=5.0)
+    if not probe.reachable:
+        log.warning("Binance probe failed: %s", probe.detail)
+        return None
+    client = BinanceRestClient(runtime.clock, endpoints=endpoints)
+    runtime.stack.push_async_callback(client.close)
+    history = RestHistory(client, symbol_map, runtime.clock, cache_dir=settings.moneybot_data_dir / "klines")
+    return feed, history, DataSource.LIVE, "LIVE (Binance)"
+
+
+def _endpoints(settings: Settings) -> BinanceEndpoints:
+    environ = dict(os.environ)
+    for name, value in (("BINANCE_WS_URL", settings.binance_ws_url), ("BINANCE_FUTURES_WS_URL",
+                        settings.binance_futures_ws_url), ("BINANCE_REST_URL", settings.binance_rest_url),
+                        ("BINANCE_FUTURES_REST_URL", settings.binance_futures_rest_url)):
+        environ.setdefault(name, value)
+    return BinanceEndpoints.from_env(environ)
+
+
+async def record_frames(settings: Settings, symbols: list[str], minutes: float, path: Path) -> int:
+    from core.feeds.recording import record
+
+    symbol_map = build_symbol_map(settings)
+    count = await record(symbols, minutes, path, symbol_map=symbol_map, clock=SystemClock(),
+                         endpoints=_endpoints(settings))
+    print(f"recorded {count} frames to {path}")
+    return 0

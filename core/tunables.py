@@ -147,26 +147,14 @@ class TunableValues:
 
 
 def catalog() -> list[Tunable]:
-    """Every tunable the app knows, gathered from the feature modules that declare them."""
+    """Every tunable the app knows: the ``TUNABLES`` of every module under ``core``."""
     import importlib
+    import pkgutil
 
-    modules = (
-        "core.tunables_base",
-        "core.analysis.orderflow",
-        "core.analysis.levels",
-        "core.analysis.synthesis",
-        "core.risk",
-        "core.approvals",
-        "core.exits",
-        "core.market.health",
-    )
+    import core
+
     found: list[Tunable] = []
-    for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name == module_name:
-                continue  # feature not built yet
-            raise
+    for info in sorted(pkgutil.walk_packages(core.__path__, "core."), key=lambda m: m.name):
+        module = importlib.import_module(info.name)
         found.extend(getattr(module, "TUNABLES", ()))
     return found

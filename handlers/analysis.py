@@ -1,0 +1,165 @@
+"""/analyse, /flow, /sr, /depth: the signal card, order flow and zones, each with its chart."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from charts.depth import render_depth_chart
+from charts.sr import render_sr_chart
+from core.analysis.synthesis import Analysis
+from core.analysis_service import AnalysisService, NotReady
+from core.market.state import MarketState
+from core.market.symbols import SymbolMap
+from core.models import Role
+from core.tunables import TunableValues
+from handlers.cards import render_card, render_flow, render_zones
+from handlers.html import esc
+from handlers.symbol_arg import resolve_symbol
+
+router = Router(name=__name__)
+COMMANDS = {"analyse", "flow", "sr", "depth"}
+CHART_TIMEFRAME = "1h"
+
+
+class SignalAction(StrEnum):
+    EXECUTE = "x"
+    WAIT = "w"
+    REJECT = "r"
+
+
+class SignalCb(CallbackData, prefix="sig"):
+    action: SignalAction
+    signal_id: str
+
+
+def signal_keyboard(signal_id: str) -> InlineKeyboardMarkup:
+    labels = {SignalAction.EXECUTE: "EXECUTE", SignalAction.WAIT: "WAIT", SignalAction.REJECT: "REJECT"}
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=label, callback_data=SignalCb(action=action, signal_id=signal_id).pack())
+        for action, label in labels.items()]])
+
+
+def _chart_title(analysis: Analysis, what: str) -> str:
+    when = datetime.fromtimestamp(analysis.ts_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{analysis.symbol} {what} · {when}"
+
+
+async def _render(chart_lock: asyncio.Lock, fn, *args, **kwargs) -> bytes:
+    async with chart_lock:  # matplotlib is not promised to be thread-safe: one render at a time
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def _run(message: Message, service: AnalysisService, symbol: str) -> Analysis | None:
+    try:
+        return service.analyse(symbol)
+    except NotReady as e:
+        await message.answer(f"Not ready: {esc(e)}. Try again shortly, or see /health.")
+        return None
+
+
+async def send_sr_chart(message: Message, analysis: Analysis, market: MarketState, chart_lock: asyncio.Lock,
+                        with_plan: bool = True) -> None:
+    candles = market.htf(analysis.symbol, CHART_TIMEFRAME)
+    if len(candles) == 0:
+        return
+    png = await _render(chart_lock, render_sr_chart, candles, analysis.zones, price=analysis.price,
+                        plan=analysis.plan if with_plan else None, title=_chart_title(analysis, CHART_TIMEFRAME),
+                        source_label=analysis.source.value)
+    await message.answer_photo(BufferedInputFile(png, f"{analysis.symbol}-sr.png"))
+
+
+async def send_depth_chart(message: Message, analysis: Analysis, market: MarketState,
+                           chart_lock: asyncio.Lock) -> bool:
+    book = market.book(analysis.symbol)
+    if book is None or not book.bids or not book.asks:
+        return False
+    voids = [(v.low, v.high) for v in analysis.order_flow.voids] if analysis.order_flow else []
+    png = await _render(chart_lock, render_depth_chart, book, voids=voids, title=_chart_title(analysis, "depth"),
+                        source_label=analysis.source.value)
+    await message.answer_photo(BufferedInputFile(png, f"{analysis.symbol}-depth.png"))
+    return True
+
+
+async def show_analysis(message: Message, symbol: str, data: dict[str, Any]) -> None:
+    analysis = await _run(message, data["analysis_service"], symbol)
+    if analysis is None:
+        return
+    symbol_map: SymbolMap = data["symbol_map"]
+    spec = symbol_map.spec(symbol)
+    card = render_card(analysis, spec.price_digits, symbol[:3], symbol_map.order_flow_note(symbol))
+    keyboard = signal_keyboard(secrets.token_hex(6)) if analysis.plan else None
+    await message.answer(card, reply_markup=keyboard)
+    tunables: TunableValues = data["tunables"]
+    if tunables["bot.reply_chart"]:
+        await send_sr_chart(message, analysis, data["market"], data["chart_lock"])
+
+
+async def show_flow(message: Message, symbol: str, data: dict[str, Any]) -> None:
+    analysis = await _run(message, data["analysis_service"], symbol)
+    if analysis is None:
+        return
+    symbol_map: SymbolMap = data["symbol_map"]
+    await message.answer(render_flow(analysis, symbol_map.spec(symbol).price_digits,
+                                     symbol_map.order_flow_note(symbol)))
+    if analysis.order_flow is not None:
+        await send_depth_chart(message, analysis, data["market"], data["chart_lock"])
+
+
+async def show_zones(message: Message, symbol: str, data: dict[str, Any]) -> None:
+    analysis = await _run(message, data["analysis_service"], symbol)
+    if analysis is None:
+        return
+    await message.answer(render_zones(analysis, data["symbol_map"].spec(symbol).price_digits))
+    await send_sr_chart(message, analysis, data["market"], data["chart_lock"], with_plan=False)
+
+
+async def show_depth(message: Message, symbol: str, data: dict[str, Any]) -> None:
+    analysis = await _run(message, data["analysis_service"], symbol)
+    if analysis is None:
+        return
+    if not await send_depth_chart(message, analysis, data["market"], data["chart_lock"]):
+        note = data["symbol_map"].order_flow_note(symbol) or "no order book received yet"
+        await message.answer(f"No order book for {symbol}: {esc(note)}.")
+
+
+def _command(name: str, show):
+    async def handler(message: Message, command: CommandObject, **data: Any) -> None:
+        symbol = await resolve_symbol(message, command.args, data["symbol_map"], name)
+        if symbol:
+            await show(message, symbol, data)
+
+    handler.__name__ = f"cmd_{name}"
+    return handler
+
+
+router.message(Command("analyse", "analyze"))(_command("analyse", show_analysis))
+router.message(Command("flow"))(_command("flow", show_flow))
+router.message(Command("sr"))(_command("sr", show_zones))
+router.message(Command("depth"))(_command("depth", show_depth))
+
+
+def _intent(show):
+    async def target(message: Message, symbol: str | None, data: dict[str, Any]) -> None:
+        resolved = await resolve_symbol(message, symbol, data["symbol_map"], "analyse")
+        if resolved:
+            await show(message, resolved, data)
+
+    return target
+
+
+INTENT_HANDLERS = {"analyse": _intent(show_analysis), "flow": _intent(show_flow), "whales": _intent(show_flow),
+                   "sr": _intent(show_zones), "depth": _intent(show_depth)}
+
+
+@router.callback_query(SignalCb.filter(), flags={"role": Role.TRADER})
+async def on_signal_button(query: CallbackQuery, callback_data: SignalCb) -> None:
+    await query.answer("Execution is not enabled in this version yet: nothing was placed.", show_alert=True)
