@@ -27,6 +27,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/ingest.py
 	$(PY) bench/analyse.py
+	$(PY) bench/analysis_pure.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -60,9 +60,19 @@ def clock():
 
 @pytest.fixture
 async def runtime(settings, clock):
-    rt = await build_runtime(settings, clock=clock, start_market=False)
+    """The app on a temp SQLite database and the seeded simulator, its clock fixed."""
+    rt = await build_runtime(settings, clock=clock)
     yield rt
     await rt.close()
+
+
+def warm_market(runtime, clock: FixedClock, seconds: float = 90.0) -> None:
+    """Fast-forward the simulated market and move the clock to its time (fresh data)."""
+    feed = runtime.services["market_feed"]
+    end_ms = clock.now_ms() + int(seconds * 1000)
+    while feed.simulator.now_ms < end_ms:  # a second at a time, the clock keeping pace
+        feed.run_until(feed.simulator.now_ms + 1000)
+        clock.set(feed.simulator.now_ms)
 
 
 class Chat:

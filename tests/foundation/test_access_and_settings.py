@@ -51,8 +51,10 @@ async def test_set_validates_persists_and_audits(chat, runtime, settings, clock)
     assert "Not changed: unknown setting" in unknown.text and "Groups:" in unknown.text
     [bad] = await chat.send("/set bot.reply_chart maybe")
     assert "must be true or false" in bad.text
-    [listing] = await chat.send("/settings")
-    assert "<code>bot.reply_chart</code> = <b>false</b>" in listing.text
+    listing = "".join(m.text for m in await chat.send("/settings"))  # long: split into several messages
+    assert "<code>bot.reply_chart</code> = <b>false</b>" in listing
+    [one_group] = await chat.send("/settings bot")
+    assert "bot.reply_chart" in one_group.text and "sr." not in one_group.text
     async with runtime.sessions() as session:
         [change] = await list_setting_changes(session)
     assert (change.name, change.old_value, change.new_value, change.changed_by) == (

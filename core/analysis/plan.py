@@ -1,0 +1,120 @@
+"""Trade plan construction (entry, stop, targets, size) and the prefilter that rejects bad plans.
+
+Rules (defaults in ``PlanParams``; ``sign`` is +1 long, -1 short):
+- Entry = the current price. ATR = ATR(14) of the setup timeframe.
+- Stop: beyond the nearest protecting zone (long: below the nearest support's low; short: above
+  the nearest resistance's high) by 0.25 ATR, and at least 1.5 ATR from entry. A protecting
+  zone more than 4 ATR away is ignored and the stop is the 1.5 ATR one.
+- Targets: the near edges of the opposing zones (long: resistance lows above entry) that are at
+  least 1 R away, nearest first, at most three; missing targets are filled with whole R
+  multiples beyond the last one (1R, 2R, 3R ... from entry).
+- R:R = reward to T2 (or the last target) / risk. Size = equity x 1 % / risk per unit.
+- Prefilter rejects, with every reason that applies: stop on the wrong side, a target on the
+  wrong side, R:R < 1.5, confidence < 40, spread > 15 bps of price, data older than 10 s, no ATR.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from core.analysis.levels import nearest_resistance, nearest_support
+from core.models import Direction, TradePlan, Zone
+
+
+@dataclass(frozen=True, slots=True)
+class PlanParams:
+    stop_atr_multiple: float = 1.5
+    stop_buffer_atr: float = 0.25
+    max_stop_atr: float = 4.0
+    min_target_r: float = 1.0
+    min_risk_reward: float = 1.5
+    min_confidence: float = 40.0
+    risk_per_trade_pct: float = 1.0
+    max_spread_bps: float = 15.0
+    max_data_age_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCheck:
+    ok: bool
+    reasons: tuple[str, ...]  # why the plan was rejected (empty when ok)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def stop_price(direction: Direction, entry: float, atr: float, zones: tuple[Zone, ...],
+               params: PlanParams = PlanParams()) -> tuple[float, str]:
+    """The stop and a sentence saying where it comes from."""
+    sign = direction.sign
+    atr_stop = entry - sign * params.stop_atr_multiple * atr
+    protect = nearest_support(zones) if direction is Direction.LONG else nearest_resistance(zones)
+    if protect is None:
+        return atr_stop, f"stop {params.stop_atr_multiple:g} ATR away (no protecting zone)"
+    edge = protect.low if direction is Direction.LONG else protect.high
+    zone_stop = edge - sign * params.stop_buffer_atr * atr
+    distance = sign * (entry - zone_stop)
+    if distance > params.max_stop_atr * atr:
+        return atr_stop, (f"stop {params.stop_atr_multiple:g} ATR away (zone {protect.low:g}-{protect.high:g} "
+                          f"is {distance / atr:.1f} ATR away)")
+    if distance < params.stop_atr_multiple * atr:
+        return atr_stop, f"stop {params.stop_atr_multiple:g} ATR away, beyond zone {protect.low:g}-{protect.high:g}"
+    return zone_stop, f"stop beyond zone {protect.low:g}-{protect.high:g} (+{params.stop_buffer_atr:g} ATR)"
+
+
+def target_prices(direction: Direction, entry: float, risk: float, zones: tuple[Zone, ...],
+                  params: PlanParams = PlanParams()) -> tuple[float, ...]:
+    """Up to three zone targets at least ``min_target_r`` R away, filled with whole R multiples."""
+    sign = direction.sign
+    if direction is Direction.LONG:
+        edges = sorted(z.low for z in zones if z.low > entry)
+    else:
+        edges = sorted((z.high for z in zones if z.high < entry), reverse=True)
+    targets: list[float] = []
+    for edge in edges:
+        far_enough = sign * (edge - entry) >= params.min_target_r * risk
+        if far_enough and len(targets) < 3 and (not targets or sign * (edge - targets[-1]) > 0):
+            targets.append(edge)
+    while len(targets) < 3:
+        reached_r = sign * (targets[-1] - entry) / risk if targets else 0.0
+        targets.append(entry + sign * (math.floor(reached_r + 1e-9) + 1) * risk)
+    return tuple(targets)
+
+
+def build_plan(symbol: str, direction: Direction, entry: float, atr: float, zones: tuple[Zone, ...], *,
+               confidence: float, setup_type: str, timeframe: str, equity: float = 0.0, ts_ms: int = 0,
+               reasons: tuple[str, ...] = (), params: PlanParams = PlanParams()) -> TradePlan:
+    """A plan for ``direction`` at ``entry`` (the prefilter decides whether it is acceptable)."""
+    stop, stop_reason = stop_price(direction, entry, atr, zones, params)
+    risk = abs(entry - stop)
+    targets = target_prices(direction, entry, risk, zones, params) if risk > 0 else (entry,) * 3
+    reward = abs(targets[min(1, len(targets) - 1)] - entry)
+    size = equity * params.risk_per_trade_pct / 100.0 / risk if equity > 0 and risk > 0 else 0.0
+    return TradePlan(symbol=symbol, direction=direction, entry=entry, stop=stop, targets=targets,
+                     risk_reward=reward / risk if risk > 0 else 0.0, confidence=confidence,
+                     setup_type=setup_type, timeframe=timeframe, atr=atr, size_units=size,
+                     risk_pct=params.risk_per_trade_pct, created_ts_ms=ts_ms, reasons=(*reasons, stop_reason))
+
+
+def prefilter(plan: TradePlan, *, price: float, spread: float | None = None, data_age_s: float = 0.0,
+              params: PlanParams = PlanParams()) -> PlanCheck:
+    """Reject invalid or poor plans; every failed rule is listed."""
+    sign = plan.direction.sign
+    reasons = []
+    if not (plan.atr > 0):
+        reasons.append("no ATR on the setup timeframe")
+    if sign * (plan.entry - plan.stop) <= 0:
+        reasons.append(f"stop {plan.stop:g} is on the wrong side of entry {plan.entry:g}")
+    if any(sign * (t - plan.entry) <= 0 for t in plan.targets) or not plan.targets:
+        reasons.append("a target is on the wrong side of entry")
+    if plan.risk_reward < params.min_risk_reward:
+        reasons.append(f"R:R {plan.risk_reward:.2f} is below the minimum {params.min_risk_reward:g}")
+    if plan.confidence < params.min_confidence:
+        reasons.append(f"confidence {plan.confidence:.0f} is below the minimum {params.min_confidence:g}")
+    if spread is not None and price > 0 and spread / price * 1e4 > params.max_spread_bps:
+        reasons.append(f"spread {spread / price * 1e4:.1f} bps is wider than {params.max_spread_bps:g} bps")
+    if data_age_s > params.max_data_age_s:
+        reasons.append(f"data is {data_age_s:.0f}s old (limit {params.max_data_age_s:g}s)")
+    return PlanCheck(not reasons, tuple(reasons))

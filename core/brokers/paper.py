@@ -1,0 +1,385 @@
+"""Paper broker: simulated fills at the live (or simulated) price, state kept in a JSON file.
+
+- Prices: ``quote_source(symbol)`` returns the trader symbol's ``(bid, ask)`` from the price cache
+  (pass ``(mid, mid)`` when only a mid is known); without a source, or when it has nothing, the
+  last ``on_price`` values are used. The spread used is the wider of the source's own spread and
+  the configured one (absolute per symbol, else bps per symbol, else the default bps), centred on
+  the mid.
+- Fills: market orders at ask (buy) / bid (sell) moved against us by ``slippage_bps``; limit
+  orders at their price (or better on a gap); stop orders and stop losses at the market moved
+  against us by ``slippage_bps``; take profits at their price. Swap-free, no commission.
+- ``on_price(symbol, bid, ask, ts_ms)`` must be called with every price update of symbols that
+  have positions or orders (the position monitor does it): pending orders trigger and SL/TP hit
+  there, and it returns what happened as ``BrokerEvent``s. It is synchronous and cheap when the
+  symbol has nothing open.
+- P/L is in the symbol's quote currency, taken to be the account currency (USD for BTCUSD,
+  EURUSD, XAUUSD).
+- ``place`` is idempotent by ``client_id``: a second place with the same id returns the first fill.
+- State (balance, positions, orders, recent fills, client ids) is saved atomically after every
+  change when ``state_path`` is given, and loaded back by the constructor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.brokers.paper_book import load_book, save_book
+from core.execution import (
+    BrokerEvent,
+    ContractSpec,
+    FillReason,
+    normalize_volume,
+    pending_price_problem,
+    round_price,
+    stops_problem,
+)
+from core.models import (
+    AccountInfo,
+    Direction,
+    Fill,
+    OrderIntent,
+    OrderType,
+    PendingOrder,
+    Position,
+    Quote,
+    Tick,
+)
+from core.ports import BrokerError, Clock, SystemClock
+
+QuoteSource = Callable[[str], tuple[float, float] | None]
+_VOLUME_EPSILON = 1e-12
+
+
+def quote_source_from_ticks(tick_of: Callable[[str], Tick | None]) -> QuoteSource:
+    """Adapt a price cache's ``tick(symbol)`` to a quote source: its bid/ask, else (price, price)."""
+
+    def quote(symbol: str) -> tuple[float, float] | None:
+        tick = tick_of(symbol)
+        if tick is None:
+            return None
+        if tick.bid is not None and tick.ask is not None:
+            return tick.bid, tick.ask
+        return tick.price, tick.price
+
+    return quote
+
+
+@dataclass(frozen=True, slots=True)
+class PaperParams:
+    starting_balance: float = 10_000.0
+    currency: str = "USD"
+    leverage: int = 100
+    spread_bps: float = 2.0  # minimum full spread, in bps of the mid
+    spread_bps_by_symbol: Mapping[str, float] = field(default_factory=dict)
+    spread_abs_by_symbol: Mapping[str, float] = field(default_factory=dict)  # price units
+    slippage_bps: float = 0.0
+    specs: Mapping[str, ContractSpec] = field(default_factory=dict)  # volume/price rules, contract size
+    history_limit: int = 1000  # fills and client ids remembered
+
+    def spec(self, symbol: str) -> ContractSpec:
+        return self.specs.get(symbol) or ContractSpec(symbol)
+
+    def spread(self, symbol: str, mid: float) -> float:
+        if symbol in self.spread_abs_by_symbol:
+            return self.spread_abs_by_symbol[symbol]
+        return mid * self.spread_bps_by_symbol.get(symbol, self.spread_bps) / 10_000.0
+
+
+class PaperBroker:
+    """The default broker (``BROKER=paper``); see the module docstring for the fill rules."""
+
+    name = "paper"
+
+    def __init__(self, quote_source: QuoteSource | None = None, clock: Clock | None = None,
+                 state_path: Path | None = None, params: PaperParams | None = None) -> None:
+        self._quote_source = quote_source
+        self._clock = clock or SystemClock()
+        self._state_path = state_path
+        self._params = params or PaperParams()
+        self._slip = self._params.slippage_bps / 10_000.0
+        self._last: dict[str, tuple[float, float]] = {}
+        self._book = load_book(state_path, self._params.starting_balance)
+        self._active = self._book.symbols()
+
+    # ------------------------------------------------------------------ Broker port
+
+    async def connect(self) -> None:
+        """Nothing to connect; the state was loaded by the constructor."""
+
+    async def account(self) -> AccountInfo:
+        equity, margin = self._equity_and_margin()
+        return AccountInfo(balance=self._book.balance, equity=equity, currency=self._params.currency,
+                           margin_free=equity - margin, leverage=self._params.leverage)
+
+    async def quote(self, symbol: str) -> Quote:
+        bid, ask = self._require_quote(symbol)
+        return Quote(symbol=symbol, bid=bid, ask=ask, ts_ms=self._clock.now_ms())
+
+    async def place(self, intent: OrderIntent) -> Fill:
+        if intent.client_id and intent.client_id in self._book.client_fills:
+            return self._book.client_fills[intent.client_id]
+        volume = self._checked_volume(intent.symbol, intent.volume)
+        bid, ask = self._require_quote(intent.symbol)
+        if intent.order_type is OrderType.MARKET:
+            fill = self._open_market(intent, volume, bid, ask)
+        else:
+            fill = self._add_pending(intent, volume, bid, ask)
+        self._remember(fill)
+        self._changed()
+        return fill
+
+    async def close(self, ticket: int, volume: float | None = None) -> Fill:
+        position = self._book.positions.get(ticket)
+        if position is None:
+            raise BrokerError(f"position #{ticket} not found (already closed?)")
+        if volume is not None:
+            volume = self._checked_volume(position.symbol, volume)
+            if volume > position.volume + _VOLUME_EPSILON:
+                raise BrokerError(f"cannot close {volume:g} of position #{ticket}: "
+                                  f"it holds {position.volume:g}")
+        bid, ask = self._require_quote(position.symbol)
+        long = position.direction is Direction.LONG
+        exit_price = bid * (1 - self._slip) if long else ask * (1 + self._slip)
+        fill = self._close(position, volume or position.volume, exit_price, self._clock.now_ms())
+        self._changed()
+        return fill
+
+    async def modify(self, ticket: int, *, stop_loss: float | None, take_profit: float | None) -> None:
+        """Replace both SL and TP (None removes one)."""
+        stops = {"stop_loss": stop_loss, "take_profit": take_profit}
+        if ticket in self._book.positions:
+            position = self._book.positions[ticket]
+            bid, ask = self._require_quote(position.symbol)
+            self._check_stops(position.direction, bid, ask, stop_loss, take_profit)
+            self._book.positions[ticket] = dataclasses.replace(position, **stops)
+        elif ticket in self._book.orders:
+            order = self._book.orders[ticket]
+            self._check_stops(order.direction, order.price, order.price, stop_loss, take_profit)
+            self._book.orders[ticket] = dataclasses.replace(order, **stops)
+        else:
+            raise BrokerError(f"position or order #{ticket} not found")
+        self._changed()
+
+    async def positions(self) -> list[Position]:
+        marked = []
+        for position in self._book.positions.values():
+            price, pnl = self._mark(position)
+            marked.append(dataclasses.replace(position, current_price=price, unrealized_pnl=pnl))
+        return marked
+
+    async def orders(self) -> list[PendingOrder]:
+        return list(self._book.orders.values())
+
+    async def cancel(self, ticket: int) -> None:
+        if self._book.orders.pop(ticket, None) is None:
+            raise BrokerError(f"pending order #{ticket} not found (already filled or cancelled?)")
+        self._changed()
+
+    async def find_by_client_id(self, client_id: str) -> Position | PendingOrder | None:
+        for item in (*self._book.positions.values(), *self._book.orders.values()):
+            if client_id and item.client_id == client_id:
+                return item
+        return None
+
+    # ------------------------------------------------------------------ price feed
+
+    def on_price(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
+        """Record a price; trigger pending orders and SL/TP of ``symbol``; return what filled."""
+        self._last[symbol] = (bid, ask)
+        if symbol not in self._active:
+            return []
+        bid, ask = self._effective(symbol, bid, ask)
+        events = self._trigger_orders(symbol, bid, ask, ts_ms)
+        events += self._trigger_stops(symbol, bid, ask, ts_ms)
+        if events:
+            self._changed()
+        return events
+
+    def fills(self, since_ts_ms: int = 0) -> list[Fill]:
+        """Recent fills (up to ``history_limit``), oldest first."""
+        return [fill for fill in self._book.history if fill.ts_ms >= since_ts_ms]
+
+    # ------------------------------------------------------------------ orders and fills
+
+    def _open_market(self, intent: OrderIntent, volume: float, bid: float, ask: float) -> Fill:
+        self._check_stops(intent.direction, bid, ask, intent.stop_loss, intent.take_profit)
+        price = ask * (1 + self._slip) if intent.direction is Direction.LONG else bid * (1 - self._slip)
+        self._check_margin(intent.symbol, volume, price)
+        position = Position(ticket=self._book.new_ticket(), symbol=intent.symbol, direction=intent.direction,
+                            volume=volume, open_price=self._round(intent.symbol, price),
+                            open_ts_ms=self._clock.now_ms(), stop_loss=intent.stop_loss,
+                            take_profit=intent.take_profit, client_id=intent.client_id)
+        self._book.positions[position.ticket] = position
+        return _open_fill(position)
+
+    def _add_pending(self, intent: OrderIntent, volume: float, bid: float, ask: float) -> Fill:
+        if intent.price is None or intent.price <= 0:
+            raise BrokerError(f"a {intent.order_type} order needs a positive price")
+        problem = pending_price_problem(intent.direction, intent.order_type, intent.price, bid, ask)
+        if problem:
+            raise BrokerError(problem)
+        self._check_stops(intent.direction, intent.price, intent.price, intent.stop_loss, intent.take_profit)
+        self._check_margin(intent.symbol, volume, intent.price)
+        order = PendingOrder(ticket=self._book.new_ticket(), symbol=intent.symbol, direction=intent.direction,
+                             order_type=intent.order_type, volume=volume, price=intent.price,
+                             stop_loss=intent.stop_loss, take_profit=intent.take_profit,
+                             client_id=intent.client_id)
+        self._book.orders[order.ticket] = order
+        return Fill(ticket=order.ticket, symbol=order.symbol, direction=order.direction, volume=volume,
+                    price=order.price, ts_ms=self._clock.now_ms(), client_id=order.client_id, kind="pending")
+
+    def _close(self, position: Position, volume: float, exit_price: float, ts_ms: int) -> Fill:
+        exit_price = self._round(position.symbol, exit_price)
+        pnl = (exit_price - position.open_price) * volume * self._contract_size(position.symbol)
+        pnl *= position.direction.sign
+        remaining = position.volume - volume
+        if remaining > _VOLUME_EPSILON:
+            self._book.positions[position.ticket] = dataclasses.replace(position, volume=_clean(remaining))
+            kind = "partial_close"
+        else:
+            del self._book.positions[position.ticket]
+            kind = "close"
+        self._book.balance += pnl
+        fill = Fill(ticket=position.ticket, symbol=position.symbol, direction=position.direction,
+                    volume=volume, price=exit_price, ts_ms=ts_ms, client_id=position.client_id, kind=kind,
+                    realized_pnl=pnl)
+        self._remember(fill)
+        return fill
+
+    def _trigger_orders(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
+        events = []
+        for order in [o for o in self._book.orders.values() if o.symbol == symbol]:
+            price = _trigger_price(order, bid, ask, self._slip)
+            if price is None:
+                continue
+            del self._book.orders[order.ticket]
+            position = Position(ticket=order.ticket, symbol=symbol, direction=order.direction,
+                                volume=order.volume, open_price=self._round(symbol, price), open_ts_ms=ts_ms,
+                                stop_loss=order.stop_loss, take_profit=order.take_profit,
+                                client_id=order.client_id)
+            self._book.positions[position.ticket] = position
+            fill = dataclasses.replace(_open_fill(position), ts_ms=ts_ms)
+            self._remember(fill)
+            events.append(BrokerEvent(fill, FillReason.PENDING_TRIGGERED))
+        return events
+
+    def _trigger_stops(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
+        events = []
+        for position in [p for p in self._book.positions.values() if p.symbol == symbol]:
+            hit = _stop_hit(position, bid, ask, self._slip)
+            if hit is not None:
+                price, reason = hit
+                events.append(BrokerEvent(self._close(position, position.volume, price, ts_ms), reason))
+        return events
+
+    # ------------------------------------------------------------------ checks and prices
+
+    def _checked_volume(self, symbol: str, volume: float) -> float:
+        try:
+            return normalize_volume(volume, self._params.spec(symbol))
+        except ValueError as e:
+            raise BrokerError(str(e)) from None
+
+    def _check_stops(self, direction: Direction, bid: float, ask: float,
+                     stop_loss: float | None, take_profit: float | None) -> None:
+        problem = stops_problem(direction, bid, ask, stop_loss, take_profit)
+        if problem:
+            raise BrokerError(f"invalid stops: {problem}")
+
+    def _equity_and_margin(self) -> tuple[float, float]:
+        equity, notional = self._book.balance, 0.0
+        for position in self._book.positions.values():
+            equity += self._mark(position)[1]
+            notional += position.volume * self._contract_size(position.symbol) * position.open_price
+        return equity, notional / self._params.leverage
+
+    def _check_margin(self, symbol: str, volume: float, price: float) -> None:
+        needed = volume * self._contract_size(symbol) * price / self._params.leverage
+        equity, margin = self._equity_and_margin()
+        free = equity - margin
+        if needed > free:
+            raise BrokerError(f"not enough money: {volume:g} {symbol} needs margin {needed:,.2f} "
+                              f"{self._params.currency}, free margin is {free:,.2f}")
+
+    def _require_quote(self, symbol: str) -> tuple[float, float]:
+        raw = self._quote_source(symbol) if self._quote_source else None
+        raw = raw or self._last.get(symbol)
+        if raw is None:
+            raise BrokerError(f"no price for {symbol} yet; cannot trade it", retryable=True)
+        return self._effective(symbol, *raw)
+
+    def _effective(self, symbol: str, bid: float, ask: float) -> tuple[float, float]:
+        mid = (bid + ask) / 2.0
+        spread = self._params.spread(symbol, mid)
+        if ask - bid >= spread:
+            return bid, ask
+        return mid - spread / 2.0, mid + spread / 2.0
+
+    def _mark(self, position: Position) -> tuple[float, float]:
+        """Price the position would close at now, and its unrealised P/L there."""
+        try:
+            bid, ask = self._require_quote(position.symbol)
+        except BrokerError:
+            return position.open_price, 0.0
+        price = bid if position.direction is Direction.LONG else ask
+        pnl = (price - position.open_price) * position.volume * self._contract_size(position.symbol)
+        return price, pnl * position.direction.sign
+
+    def _contract_size(self, symbol: str) -> float:
+        return self._params.spec(symbol).contract_size
+
+    def _round(self, symbol: str, price: float) -> float:
+        spec = self._params.specs.get(symbol)
+        return round_price(price, spec) if spec else price
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _remember(self, fill: Fill) -> None:
+        self._book.remember(fill, self._params.history_limit)
+
+    def _changed(self) -> None:
+        self._active = self._book.symbols()
+        save_book(self._state_path, self._book)
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+def _open_fill(position: Position) -> Fill:
+    return Fill(ticket=position.ticket, symbol=position.symbol, direction=position.direction,
+                volume=position.volume, price=position.open_price, ts_ms=position.open_ts_ms,
+                client_id=position.client_id, kind="open")
+
+
+def _trigger_price(order: PendingOrder, bid: float, ask: float, slip: float) -> float | None:
+    """Fill price if the order triggers at this bid/ask, else None."""
+    if order.direction is Direction.LONG:
+        if order.order_type is OrderType.LIMIT:
+            return min(ask, order.price) if ask <= order.price else None
+        return max(ask, order.price) * (1 + slip) if ask >= order.price else None
+    if order.order_type is OrderType.LIMIT:
+        return max(bid, order.price) if bid >= order.price else None
+    return min(bid, order.price) * (1 - slip) if bid <= order.price else None
+
+
+def _stop_hit(position: Position, bid: float, ask: float, slip: float) -> tuple[float, FillReason] | None:
+    """(fill price, reason) when the stop loss or take profit is hit; the stop is checked first."""
+    sl, tp = position.stop_loss, position.take_profit
+    if position.direction is Direction.LONG:
+        if sl is not None and bid <= sl:
+            return bid * (1 - slip), FillReason.STOP_LOSS
+        if tp is not None and bid >= tp:
+            return tp, FillReason.TAKE_PROFIT
+    else:
+        if sl is not None and ask >= sl:
+            return ask * (1 + slip), FillReason.STOP_LOSS
+        if tp is not None and ask <= tp:
+            return tp, FillReason.TAKE_PROFIT
+    return None
+
+
+def _clean(volume: float) -> float:
+    return round(volume, 10)

@@ -1,0 +1,302 @@
+"""MarketState: everything the app knows about the market right now, fed event by event.
+
+The feeds call ``apply`` for every ``Candle``, ``Trade`` and ``BookSnapshot`` (trader symbols,
+already translated). That is the ingest hot path: a trade costs a few attribute writes, one
+list append (the tape) and a few float comparisons (the forming 1s candle); numpy is touched
+only when a second closes or someone reads. Readers get independent numpy copies.
+
+1s candles come from ``kline_1s`` when a symbol has them; otherwise (futures, simulator) they
+are built from trades. Trade-built seconds are dropped while 1s klines for the symbol are
+recent (within ``kline_preference_ms`` of event time), so the two sources never interleave.
+
+Call ``advance()`` about once a second (a timer): it closes seconds and minutes that ended
+more than ``candle_close_grace_ms`` ago even when no trade arrives, flat-filling quiet ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from core.market.candle_store import CandleStore
+from core.market.candles import TradeCandleBuilder
+from core.market.health import FeedHealth, HealthStatus
+from core.market.prices import PriceCache, PriceInfo, PriceOrigin
+from core.market.symbols import SymbolMap
+from core.market.tape import TradeArrays, TradeTape
+from core.models import (
+    HTF_INTERVALS,
+    BookSnapshot,
+    Candle,
+    CandleArrays,
+    DataSource,
+    MarketEvent,
+    Side,
+    StreamKind,
+    Tick,
+    Trade,
+)
+from core.ports import Clock
+from core.tunables import Tunable
+
+TUNABLES: tuple[Tunable, ...] = (
+    Tunable("market.candle_close_grace_ms", int, 2000, "How long after a second ends its candle waits for late "
+            "trades before the timer closes it", min=0, max=60000, unit="ms"),
+    Tunable("market.kline_preference_ms", int, 5000, "While 1s klines arrived this recently, 1s candles built "
+            "from trades are not stored", min=0, max=600000, unit="ms"),
+)
+
+_INF = float("inf")
+_BUY = Side.BUY
+
+
+@dataclass(frozen=True, slots=True)
+class MarketStateParams:
+    candle_close_grace_ms: int = 2000
+    kline_preference_ms: int = 5000
+    seconds_capacity: int = 7200
+    minutes_capacity: int = 2880
+    history_capacity: int = 1000
+    tape_capacity: int = 50_000
+    required_history: tuple[str, ...] = ("1h", "4h", "1d")
+    detect_trade_gaps: bool = False  # aggTrade id jumps as gaps; the Binance adapter already checks them
+    record_messages: bool = False  # True only for feeds that do not report messages themselves
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any] | Any, **overrides: Any) -> MarketStateParams:
+        tunable = {f.name: values[f"market.{f.name}"] for f in fields(cls)
+                   if f.name in ("candle_close_grace_ms", "kline_preference_ms")}
+        return cls(**tunable, **overrides)
+
+
+class _Symbol:
+    """Everything kept for one symbol (all of it bounded)."""
+
+    __slots__ = ("symbol", "builder", "store", "tape", "tape_capacity", "book", "kline_second_ms",
+                 "last_trade_id")
+
+    def __init__(self, symbol: str, params: MarketStateParams) -> None:
+        self.symbol = symbol
+        self.builder = TradeCandleBuilder(symbol, "1s", max_fill=params.seconds_capacity)
+        self.store = CandleStore(symbol, seconds_capacity=params.seconds_capacity,
+                                 minutes_capacity=params.minutes_capacity,
+                                 history_capacity=params.history_capacity)
+        self.tape: TradeTape | None = None  # allocated on the first trade (broker-only symbols have none)
+        self.tape_capacity = params.tape_capacity
+        self.book: BookSnapshot | None = None
+        self.kline_second_ms = -1  # open time of the newest closed 1s kline
+        self.last_trade_id = 0
+
+
+class MarketState:
+    """Price cache, candles, trade tape and book of every symbol; see the module docstring."""
+
+    def __init__(self, symbol_map: SymbolMap, clock: Clock, source: DataSource = DataSource.LIVE,
+                 health: FeedHealth | None = None, params: MarketStateParams | None = None) -> None:
+        self.symbol_map = symbol_map
+        self.clock = clock
+        self.source = source
+        self.health = health
+        self.params = params or MarketStateParams()
+        self.prices = PriceCache(source)
+        self._record_messages = self.params.record_messages and health is not None
+        self._symbols: dict[str, _Symbol] = {}
+        for symbol in symbol_map.symbols():
+            self._state(symbol)
+        self._dispatch = {Trade: self._on_trade, Candle: self._on_candle, BookSnapshot: self._on_book}
+
+    def _state(self, symbol: str) -> _Symbol:
+        state = self._symbols.get(symbol)
+        if state is None:
+            state = self._symbols[symbol] = _Symbol(symbol, self.params)
+        return state
+
+    # ------------------------------------------------------------------ ingest (hot path)
+
+    def apply(self, event: MarketEvent) -> None:
+        """Take one event from a feed (fast; never raises on bad data, it records it)."""
+        handler = self._dispatch.get(type(event))
+        if handler is None:
+            raise TypeError(f"MarketState.apply takes Candle, Trade or BookSnapshot, not {type(event).__name__}")
+        handler(event)
+
+    def apply_many(self, events: Iterable[MarketEvent]) -> None:
+        dispatch = self._dispatch
+        for event in events:
+            dispatch[type(event)](event)
+
+    def _on_trade(self, trade: Trade) -> None:
+        symbol = trade.symbol
+        state = self._symbols.get(symbol) or self._state(symbol)
+        price = trade.price
+        qty = trade.qty
+        ts_ms = trade.ts_ms
+        if not (0.0 < price < _INF and 0.0 <= qty < _INF):
+            self._invalid(symbol, StreamKind.TRADE, f"bad trade price {price!r} or qty {qty!r}")
+            return
+        is_buy = trade.side is _BUY
+        tape = state.tape
+        if tape is None:
+            tape = state.tape = TradeTape(symbol, state.tape_capacity)
+        tape.add(ts_ms, price, qty, 1 if is_buy else -1)
+        closed = state.builder.add(ts_ms, price, qty, is_buy)
+        if closed is not None:
+            self._seconds_from_trades(state, closed)
+        self.prices.update(symbol, ts_ms, price, PriceOrigin.TRADE)
+        trade_id = trade.trade_id
+        last_id = state.last_trade_id
+        if trade_id > last_id:
+            if last_id and trade_id != last_id + 1 and self.params.detect_trade_gaps and self.health:
+                self.health.record_gap(symbol, StreamKind.TRADE, self.clock.now_ms(),
+                                       f"{trade_id - last_id - 1} trades missed after id {last_id}")
+            state.last_trade_id = trade_id
+        if self._record_messages:
+            self._record_message(symbol, StreamKind.TRADE)
+
+    def _seconds_from_trades(self, state: _Symbol, closed: list[Candle]) -> None:
+        preference_ms = self.params.kline_preference_ms
+        for candle in closed:
+            if state.kline_second_ms >= 0 and candle.open_time_ms - state.kline_second_ms <= preference_ms:
+                continue  # 1s klines are flowing for this symbol: they are the source
+            state.store.on_closed(candle)
+
+    def _on_candle(self, candle: Candle) -> None:
+        symbol = candle.symbol
+        state = self._symbols.get(symbol) or self._state(symbol)
+        if not (0.0 < candle.low <= min(candle.open, candle.close) <= max(candle.open, candle.close)
+                <= candle.high < _INF and 0.0 <= candle.volume < _INF):
+            self._invalid(symbol, StreamKind.KLINE, f"inconsistent {candle.interval} candle at {candle.open_time_ms}")
+            return
+        if candle.closed:
+            if candle.interval == "1s":
+                state.kline_second_ms = max(state.kline_second_ms, candle.open_time_ms)
+            state.store.on_closed(candle)
+            price_ts_ms = candle.close_time_ms
+        else:
+            state.store.on_forming(candle)
+            price_ts_ms = min(candle.close_time_ms, self.clock.now_ms())
+        self.prices.update(symbol, price_ts_ms, candle.close, PriceOrigin.KLINE)
+        if self._record_messages:
+            self._record_message(symbol, StreamKind.KLINE)
+
+    def _on_book(self, book: BookSnapshot) -> None:
+        symbol = book.symbol
+        state = self._symbols.get(symbol) or self._state(symbol)
+        if book.bids and book.asks:
+            bid = book.bids[0][0]
+            ask = book.asks[0][0]
+            if not 0.0 < bid < ask < _INF:
+                self._invalid(symbol, StreamKind.DEPTH, f"crossed or bad book: bid {bid} ask {ask}")
+                return
+            self.prices.update_book(symbol, book.ts_ms, bid, ask)
+        state.book = book
+        if self._record_messages:
+            self._record_message(symbol, StreamKind.DEPTH)
+
+    def _record_message(self, symbol: str, stream: StreamKind) -> None:
+        if self.health is not None:
+            self.health.record_message(symbol, stream, self.clock.now_ms())
+
+    def _invalid(self, symbol: str, stream: StreamKind, detail: str) -> None:
+        if self.health is not None:
+            self.health.record_invalid(symbol, stream, self.clock.now_ms(), detail)
+
+    def advance(self, now_ms: int | None = None) -> None:
+        """Timer: close buckets that ended ``candle_close_grace_ms`` before ``now_ms`` (default: clock)."""
+        cutoff = (self.clock.now_ms() if now_ms is None else now_ms) - self.params.candle_close_grace_ms
+        for state in self._symbols.values():
+            closed = state.builder.close_until(cutoff)
+            if closed:
+                self._seconds_from_trades(state, closed)
+            state.store.close_until(cutoff)
+
+    def set_history(self, symbol: str, interval: str, candles: Iterable[Candle]) -> None:
+        """Closed candles from REST (1m or a higher timeframe); they win over derived ones."""
+        self._state(symbol).store.set_history(interval, candles)
+
+    # ------------------------------------------------------------------ reads
+
+    def symbols(self) -> list[str]:
+        return list(self._symbols)
+
+    def tick(self, symbol: str) -> Tick | None:
+        return self.prices.tick(symbol)
+
+    def price_info(self, symbol: str) -> PriceInfo | None:
+        """Last price, bid/ask, age and origin, for ``/price SYMBOL``."""
+        return self.prices.info(symbol, self.clock.now_ms())
+
+    def book(self, symbol: str) -> BookSnapshot | None:
+        state = self._symbols.get(symbol)
+        return None if state is None else state.book
+
+    def candles(self, symbol: str, interval: str, last: int | None = None) -> CandleArrays:
+        """Closed candles of any kept interval (``1s``, ``1m``, ``1h`` ... ``1M``), oldest first."""
+        state = self._symbols.get(symbol)
+        if state is None or interval not in state.store.intervals():
+            return CandleArrays.from_candles(symbol, interval, [])
+        return state.store.arrays(interval, last)
+
+    def seconds(self, symbol: str, last: int | None = None) -> CandleArrays:
+        return self.candles(symbol, "1s", last)
+
+    def minutes(self, symbol: str, last: int | None = None) -> CandleArrays:
+        return self.candles(symbol, "1m", last)
+
+    def htf(self, symbol: str, interval: str, last: int | None = None) -> CandleArrays:
+        if interval not in HTF_INTERVALS:
+            raise ValueError(f"{interval} is not a higher timeframe; use one of {', '.join(HTF_INTERVALS)}")
+        return self.candles(symbol, interval, last)
+
+    def forming(self, symbol: str, interval: str) -> Candle | None:
+        """The bar of ``interval`` still forming now (``closed=False``); None if not covered.
+        For display and "current bar" logic only: support/resistance uses closed bars."""
+        state = self._symbols.get(symbol)
+        if state is None:
+            return None
+        return state.store.forming(interval, self.clock.now_ms(), forming_second=state.builder.forming())
+
+    def candle_store(self, symbol: str) -> CandleStore | None:
+        state = self._symbols.get(symbol)
+        return None if state is None else state.store
+
+    def trades_since(self, symbol: str, ts_ms: int) -> TradeArrays:
+        """Trades at or after ``ts_ms`` (as far back as the tape reaches), oldest first."""
+        state = self._symbols.get(symbol)
+        if state is None or state.tape is None:
+            return TradeArrays.empty(symbol)
+        return state.tape.since(ts_ms)
+
+    def tape(self, symbol: str) -> TradeTape | None:
+        state = self._symbols.get(symbol)
+        return None if state is None else state.tape
+
+    def is_ready(self, symbol: str) -> tuple[bool, str]:
+        """Whether analysis has what it needs for ``symbol``; if not, what is missing (readable)."""
+        state = self._symbols.get(symbol)
+        if state is None:
+            return False, f"{symbol} is not tracked"
+        missing = []
+        if self.prices.tick(symbol) is None:
+            missing.append("no price yet")
+        sizes = state.store.sizes()
+        absent = [interval for interval in self.params.required_history if not sizes.get(interval)]
+        if absent:
+            missing.append(f"no {', '.join(absent)} history")
+        if self.health is not None and self.symbol_map.has_order_flow(symbol):
+            status, reason = self.health.status(symbol)
+            if status is HealthStatus.STALE:
+                missing.append(f"feed stale ({reason})")
+        return (not missing), ("; ".join(missing) if missing else "ready")
+
+    def sizes(self, symbol: str) -> dict[str, int]:
+        """Row counts of every buffer of ``symbol`` (for /health and the memory tests)."""
+        state = self._symbols.get(symbol)
+        if state is None:
+            return {}
+        return {**state.store.sizes(), "tape": 0 if state.tape is None else len(state.tape)}
+
+    def nbytes(self) -> int:
+        """Bytes held by all numpy buffers (fixed once the symbols are known)."""
+        return sum(state.store.nbytes() + (state.tape.nbytes if state.tape else 0) for state in self._symbols.values())

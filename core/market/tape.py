@@ -1,0 +1,113 @@
+"""The trade tape: recent aggregated trades of one symbol in a bounded columnar ring.
+
+Writes are on the ingest hot path, so ``add`` only appends a tuple to a small Python list; the
+list is moved into the numpy ring in one batch when it reaches ``flush_rows`` or when someone
+reads. Reads (``since``, ``last``) return independent arrays, oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.market.ring import ColumnRing
+
+TAPE_COLUMNS: dict[str, type] = {
+    "ts_ms": np.int64, "price": np.float64, "qty": np.float64, "side": np.int8, "notional": np.float64,
+}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TradeArrays:
+    """Trades as columns, oldest first: ``side`` is +1 for aggressive buys, -1 for sells;
+    ``notional`` is price * qty in quote currency (USD(T))."""
+
+    symbol: str
+    ts_ms: np.ndarray
+    price: np.ndarray
+    qty: np.ndarray
+    side: np.ndarray
+    notional: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ts_ms.shape[0])
+
+    @classmethod
+    def empty(cls, symbol: str) -> TradeArrays:
+        return cls(symbol, *(np.zeros(0, dtype=dtype) for dtype in TAPE_COLUMNS.values()))
+
+
+class TradeTape:
+    """Bounded tape of (ts_ms, price, qty, side sign, notional)."""
+
+    __slots__ = ("symbol", "_ring", "_pending", "_flush_rows", "_last_ts_ms")
+
+    def __init__(self, symbol: str, capacity: int = 50_000, *, flush_rows: int = 512) -> None:
+        self.symbol = symbol
+        self._ring = ColumnRing(capacity, TAPE_COLUMNS)
+        self._pending: list[tuple[int, float, float, int, float]] = []
+        self._flush_rows = max(1, min(flush_rows, capacity))
+        self._last_ts_ms = 0
+
+    @property
+    def capacity(self) -> int:
+        return self._ring.capacity
+
+    @property
+    def nbytes(self) -> int:
+        return self._ring.nbytes
+
+    @property
+    def pending_rows(self) -> int:
+        return len(self._pending)
+
+    def __len__(self) -> int:
+        return min(self._ring.capacity, len(self._ring) + len(self._pending))
+
+    def add(self, ts_ms: int, price: float, qty: float, side_sign: int) -> None:
+        """Record one trade (``side_sign`` +1 buy aggressor, -1 sell). Out-of-order trades are
+        clamped to the newest time seen so ``since`` stays a binary search."""
+        if ts_ms < self._last_ts_ms:
+            ts_ms = self._last_ts_ms
+        else:
+            self._last_ts_ms = ts_ms
+        pending = self._pending
+        pending.append((ts_ms, price, qty, side_sign, price * qty))
+        if len(pending) >= self._flush_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Move pending trades into the ring (called automatically)."""
+        pending = self._pending
+        if not pending:
+            return
+        ts_ms, price, qty, side, notional = zip(*pending, strict=True)
+        self._ring.extend({"ts_ms": ts_ms, "price": price, "qty": qty, "side": side, "notional": notional})
+        pending.clear()
+
+    def _arrays(self, first: int | None, last: int | None) -> TradeArrays:
+        self.flush()
+        cols = self._ring.columns(last, copy=False)
+        if first:
+            cols = {name: values[first:] for name, values in cols.items()}
+        return TradeArrays(self.symbol, *(cols[name].copy() for name in TAPE_COLUMNS))
+
+    def since(self, ts_ms: int) -> TradeArrays:
+        """Trades with ``ts_ms >= ts_ms`` (as far back as the ring reaches)."""
+        self.flush()
+        times = self._ring.column("ts_ms")
+        first = int(np.searchsorted(times, ts_ms, side="left"))
+        return self._arrays(first, None)
+
+    def last(self, count: int) -> TradeArrays:
+        return self._arrays(None, count)
+
+    def oldest_ts_ms(self) -> int | None:
+        self.flush()
+        times = self._ring.column("ts_ms")
+        return int(times[0]) if times.shape[0] else None
+
+    def clear(self) -> None:
+        self._pending.clear()
+        self._ring.clear()

@@ -1,0 +1,196 @@
+"""S/R zones on the real 2020-21 BTCUSDT 1h and 5m history: touches checked independently, no look-ahead."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+import talib
+
+from core.analysis.levels import LevelParams, ZoneMemo, find_zones, rank_zones, zone_candidates
+from core.analysis.resample import resample
+from core.models import CandleArrays, ZoneKind
+from tests.analysis import realdata
+
+HTF = ("1h", "4h", "1d", "3d", "1w", "1M")
+PARAMS = LevelParams()
+
+
+def ms(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)
+
+
+EVAL_TIMES = (ms(2021, 3, 1, 12), ms(2021, 5, 19, 15), ms(2021, 7, 10, 0))
+
+
+def htf_from(source: CandleArrays, ts_ms: int | None = None) -> dict[str, CandleArrays]:
+    """Higher timeframes built from ``source`` candles (only those that closed by ``ts_ms``)."""
+    if ts_ms is not None:
+        source = source.until(ts_ms)
+    out = {"1h": source if source.interval == "1h" else resample(source, "1h")}
+    out.update({interval: resample(source, interval) for interval in HTF[1:]})
+    return out
+
+
+def last_close(htf: dict[str, CandleArrays], ts_ms: int) -> float:
+    hourly = htf["1h"].until(ts_ms)
+    return float(hourly.close[-1])
+
+
+# ---------------------------------------------------------------------------- independent reference
+
+
+def closed_rows(candles: CandleArrays, ts_ms: int) -> list[tuple[int, int, float, float]]:
+    """(open, end, high, low) of candles that ended by ts_ms, computed with calendar months."""
+    rows = []
+    for i in range(len(candles)):
+        start = int(candles.open_time_ms[i])
+        if candles.interval == "1M":
+            opened = datetime.fromtimestamp(start / 1000, UTC)
+            year, month = (opened.year + 1, 1) if opened.month == 12 else (opened.year, opened.month + 1)
+            end = int(datetime(year, month, 1, tzinfo=UTC).timestamp() * 1000)
+        else:
+            end = start + {"1h": 3_600_000, "4h": 14_400_000, "1d": 86_400_000, "3d": 259_200_000,
+                           "1w": 604_800_000}[candles.interval]
+        if end <= ts_ms:
+            rows.append((start, end, float(candles.high[i]), float(candles.low[i])))
+    return rows[-PARAMS.lookback_candles:]
+
+
+def reference_swings(htf: dict[str, CandleArrays], ts_ms: int) -> list[tuple[str, int, int, float, bool]]:
+    """(interval, open, end, price, is_high) by brute force over each candle's neighbours."""
+    swings = []
+    for interval in HTF:
+        window = PARAMS.swing_window_high_tf if interval in ("3d", "1w", "1M") else PARAMS.swing_window
+        rows = closed_rows(htf[interval], ts_ms)
+        for i in range(window, len(rows) - window):
+            left, right = rows[i - window:i], rows[i + 1:i + 1 + window]
+            high, low = rows[i][2], rows[i][3]
+            if all(high > r[2] for r in left) and all(high >= r[2] for r in right):
+                swings.append((interval, rows[i][0], rows[i][1], high, True))
+            if all(low < r[3] for r in left) and all(low <= r[3] for r in right):
+                swings.append((interval, rows[i][0], rows[i][1], low, False))
+    return swings
+
+
+def reference_touches(swings: list[tuple[str, int, int, float, bool]]) -> int:
+    """Groups of same-kind swings linked by overlapping candles, merged until nothing changes."""
+    groups = [{i} for i in range(len(swings))]
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(groups)):
+            for b in range(a + 1, len(groups)):
+                if any(swings[i][4] == swings[j][4] and swings[i][1] < swings[j][2] and swings[j][1] < swings[i][2]
+                       for i in groups[a] for j in groups[b]):
+                    groups[a] |= groups.pop(b)
+                    merged = True
+                    break
+            if merged:
+                break
+    return len(groups)
+
+
+def reference_tolerance(htf: dict[str, CandleArrays], ts_ms: int) -> float:
+    daily = htf["1d"].until(ts_ms)
+    daily_atr = talib.ATR(daily.high, daily.low, daily.close, 14)[-1]
+    return max(last_close(htf, ts_ms) * 0.015, 0.25 * daily_atr)
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+@pytest.fixture(scope="module")
+def hourly():
+    return realdata.klines(realdata.BTC_1H_2021)
+
+
+@pytest.fixture(scope="module")
+def five_minute():
+    return realdata.klines(realdata.BTC_5M_2021)
+
+
+@pytest.mark.parametrize("ts_ms", EVAL_TIMES)
+@pytest.mark.parametrize("source_name", ["hourly", "five_minute"])
+def test_zone_touches_and_timeframes_match_an_independent_count(request, source_name, ts_ms):
+    htf = htf_from(request.getfixturevalue(source_name), ts_ms)
+    price = last_close(htf, ts_ms)
+    zones = find_zones(htf, price, ts_ms, LevelParams(max_zones=100))
+    assert len(zones) >= 3
+    swings = reference_swings(htf, ts_ms)
+    tolerance = reference_tolerance(htf, ts_ms)
+    for zone in zones:
+        inside = [s for s in swings if zone.low <= s[3] <= zone.high]
+        assert zone.touches == reference_touches(inside) >= PARAMS.min_touches
+        assert set(zone.timeframes) == {s[0] for s in inside}
+        assert min(s[3] for s in inside) == zone.low and max(s[3] for s in inside) == zone.high
+        assert zone.high - zone.low <= tolerance + 1e-9
+        assert zone.kind is (ZoneKind.SUPPORT if price >= zone.mid else ZoneKind.RESISTANCE)
+        assert 0.0 <= zone.score <= 100.0
+    assert [z.score for z in zones] == sorted((z.score for z in zones), reverse=True)
+
+
+def test_every_swing_lands_in_exactly_one_cluster(hourly):
+    ts_ms = EVAL_TIMES[1]
+    htf = htf_from(hourly, ts_ms)
+    candidates = zone_candidates(htf, ts_ms, LevelParams(min_touches=1))
+    clustered = sorted((s.interval, s.open_time_ms, s.price, s.is_high) for c in candidates for s in c.swings)
+    reference = sorted((s[0], s[1], s[3], s[4]) for s in reference_swings(htf, ts_ms))
+    assert clustered == reference
+    assert all(a.high < b.low for a, b in zip(candidates, candidates[1:], strict=False))
+
+
+@pytest.mark.parametrize("ts_ms", EVAL_TIMES)
+def test_appending_future_candles_never_changes_zones(hourly, five_minute, ts_ms):
+    for source in (hourly, five_minute):
+        past_only = htf_from(source, ts_ms)
+        with_future = htf_from(source)  # the whole history, months past ts_ms
+        price = last_close(past_only, ts_ms)
+        assert len(with_future["1h"]) > len(past_only["1h"])
+        zones_past = find_zones(past_only, price, ts_ms)
+        assert zones_past == find_zones(with_future, price, ts_ms)
+        for candidate in zone_candidates(with_future, ts_ms):
+            assert all(s.end_ms <= ts_ms for s in candidate.swings)
+
+
+def test_zones_move_only_when_a_candle_closes(hourly):
+    htf = htf_from(hourly)
+    ts_ms = EVAL_TIMES[0]
+    inside_hour = [find_zones(htf, 45_000.0, ts_ms + offset) for offset in (0, 60_000, 3_599_999)]
+    assert inside_hour[0] == inside_hour[1] == inside_hour[2]
+
+
+def test_memo_reuses_zones_until_a_higher_timeframe_candle_closes(hourly):
+    htf = htf_from(hourly)
+    memo = ZoneMemo()
+    ts_ms = EVAL_TIMES[2]
+    first = memo.zones("BTCUSDT", htf, 33_000.0, ts_ms)
+    again = memo.zones("BTCUSDT", htf, 34_000.0, ts_ms + 1_800_000)  # same closed candles, new price
+    assert (memo.misses, memo.hits) == (1, 1)
+    assert again == find_zones(htf, 34_000.0, ts_ms)
+    assert first == rank_zones(zone_candidates(htf, ts_ms), 33_000.0)
+    memo.zones("BTCUSDT", htf, 34_000.0, ts_ms + 3_600_000)  # the next 1h candle closed
+    assert memo.misses == 2
+    memo.zones("ETHUSDT", htf, 34_000.0, ts_ms)  # another symbol never shares an entry
+    assert memo.misses == 3
+
+
+def test_params_change_the_result_as_documented(hourly):
+    ts_ms = EVAL_TIMES[1]
+    htf = htf_from(hourly, ts_ms)
+    price = last_close(htf, ts_ms)
+    default = zone_candidates(htf, ts_ms)
+    strict = zone_candidates(htf, ts_ms, LevelParams(min_touches=4))
+    assert all(c.touches >= 4 for c in strict) and len(strict) < len(default)
+    narrow = zone_candidates(htf, ts_ms, LevelParams(tolerance_pct=0.3, atr_tolerance_mult=0.0))
+    assert all(c.high - c.low <= price * 0.003 + 1e-9 for c in narrow)
+    no_daily = LevelParams(timeframe_weights=(("1h", 2.0), ("4h", 3.0)))
+    assert all(set(c.timeframes) <= {"1h", "4h"} for c in zone_candidates(htf, ts_ms, no_daily))
+
+
+def test_empty_or_too_short_history_gives_no_zones():
+    empty = CandleArrays("X", "1h", np.empty(0, np.int64), *(np.empty(0) for _ in range(5)))
+    assert find_zones({"1h": empty}, 100.0, 10**13) == ()
+    short = realdata.klines(realdata.BTC_1H_2021).tail(5)
+    assert find_zones({"1h": short}, 30_000.0, 10**13) == ()
