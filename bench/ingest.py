@@ -2,7 +2,8 @@
 
 For each stream kind (depth20, aggTrade, kline) and for the mixed stream (all of them merged by
 receive time) it prints messages per second through the full ingest path beside the raw
-``orjson.loads`` rate on the same frames, and their ratio (best of several alternating rounds,
+``orjson.loads`` rate on the same frames, and their ratio (plus decode + adapter alone, to show
+which part costs what) (best of several alternating rounds,
 one core, a fresh MarketState per round). Then it replays every recording in
 ../shared/data/binance twice through the same path (the second pass shifted forward in time, as
 the replay loop does) and prints the resident memory after each pass. The last line is
@@ -72,6 +73,12 @@ def run_ingest(frames: Frames, state: MarketState, decoders: list[BinanceDecoder
             apply(event)
 
 
+def run_decode(frames: Frames, decoders: list[BinanceDecoder]) -> None:
+    decode = [d.decode for d in decoders]
+    for frame, market, recv_ms in frames:
+        decode[market](frame, recv_ms)
+
+
 def best_time(run: Callable[[], None], prepare: Callable[[], None] | None = None) -> float:
     if prepare is not None:
         prepare()
@@ -80,16 +87,17 @@ def best_time(run: Callable[[], None], prepare: Callable[[], None] | None = None
     return time.perf_counter() - started
 
 
-def measure(frames: Frames, rounds: int) -> tuple[float, float]:
-    """Best msgs/s of (orjson.loads, full ingest), alternating rounds to share the noise."""
+def measure(frames: Frames, rounds: int) -> tuple[float, float, float]:
+    """Best msgs/s of (orjson.loads, decode + adapter only, full ingest), alternating rounds."""
     repeat = max(1, 20_000 // len(frames))  # at least ~20k messages per timing
     batch = frames * repeat
-    raw_best = ingest_best = float("inf")
+    raw_best = decode_best = ingest_best = float("inf")
     for _ in range(rounds):
         raw_best = min(raw_best, best_time(lambda: run_raw(batch)))
         state, decoders = fresh_state()
+        decode_best = min(decode_best, best_time(lambda: run_decode(batch, decoders)))  # noqa: B023
         ingest_best = min(ingest_best, best_time(lambda: run_ingest(batch, state, decoders)))  # noqa: B023
-    return len(batch) / raw_best, len(batch) / ingest_best
+    return len(batch) / raw_best, len(batch) / decode_best, len(batch) / ingest_best
 
 
 def rss_mb() -> tuple[float, float]:
@@ -139,14 +147,18 @@ def main() -> None:
     sets["mixed"] = load([p for paths in KINDS.values() for p in paths])
     print(f"python {sys.version.split()[0]}, {args.rounds} rounds, best of each; frames: "
           + ", ".join(f"{k} {len(v)}" for k, v in sets.items()))
-    print(f"{'stream':10s} {'orjson.loads/s':>15s} {'ingest/s':>12s} {'ratio':>7s}  target")
+    print(f"{'stream':10s} {'orjson.loads/s':>15s} {'decode/s':>12s} {'(ratio)':>8s} {'ingest/s':>12s} "
+          f"{'ratio':>7s}  target (ingest ratio)")
     ratios = {}
     for kind, frames in sets.items():
-        raw, ingest = measure(frames, args.rounds)
+        raw, decoded, ingest = measure(frames, args.rounds)
         ratios[kind] = ingest / raw
         target = TARGETS.get(kind)
         verdict = "" if target is None else f">= {target:.2f} {'ok' if ratios[kind] >= target else 'MISSED'}"
-        print(f"{kind:10s} {raw:15,.0f} {ingest:12,.0f} {ratios[kind]:7.3f}  {verdict}")
+        print(f"{kind:10s} {raw:15,.0f} {decoded:12,.0f} {decoded / raw:8.3f} {ingest:12,.0f} "
+              f"{ratios[kind]:7.3f}  {verdict}")
+    gc.collect()
+    print(f"memory before the replay passes (frames loaded): RSS {rss_mb()[0]:.1f} MB")
     for index, (events, current, peak) in enumerate(memory_passes(), start=1):
         print(f"memory after replaying everything, pass {index}: {events:,} events, "
               f"RSS {current:.1f} MB, peak RSS {peak:.1f} MB")

@@ -119,6 +119,7 @@ class ReplayFeed:
             while True:
                 span_ns = await self._pass(shift_ns)
                 self.stats.passes += 1
+                await asyncio.sleep(0)  # let others run between passes, however short the files
                 if not self.loop or span_ns is None:
                     break
                 shift_ns += -(-(span_ns + 1_000_000_000) // _MINUTE_NS) * _MINUTE_NS
