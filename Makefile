@@ -28,6 +28,9 @@ bench: $(STAMP)
 	$(PY) bench/ingest.py
 	$(PY) bench/analyse.py
 	$(PY) bench/analysis_pure.py
+	$(PY) bench/charts_bench.py
+	$(PY) bench/sim_speed.py
+	$(PY) -m bench.execution_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -19,19 +19,24 @@ def format_price(value: float, decimals: int) -> str:
 
 
 def format_usd_compact(value: float) -> str:
-    """Short money text for labels: ``$950``, ``$12.3k``, ``$1.25M``, ``$2.1B``."""
+    """Short money text for labels: ``$950``, ``$12.3k``, ``$20k``, ``$1.25M``, ``$2.1B``."""
     sign = "-" if value < 0 else ""
     size = abs(value)
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if size >= limit:
             scaled = size / limit
             digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
-            return f"{sign}${scaled:.{digits}f}{suffix}"
+            number = f"{scaled:.{digits}f}"
+            if "." in number:
+                number = number.rstrip("0").rstrip(".")
+            return f"{sign}${number}{suffix}"
     return f"{sign}${size:.0f}"
 
 
 def format_pct(value_pct: float, decimals: int = 1) -> str:
     """Signed percent with a real minus sign: ``+12.3%``, ``−4.5%``."""
+    if abs(value_pct) < 0.5 * 10.0 ** -decimals:
+        return f"{0.0:.{decimals}f}%"
     text = f"{value_pct:+.{decimals}f}%"
     return text.replace("-", "\u2212")
 
@@ -81,3 +86,27 @@ def _clamp_run(placed: list[float], min_gap: float, low: float, high: float) -> 
     for k in range(1, count):
         placed[k] = max(placed[k], placed[k - 1] + min_gap)
     return placed
+
+
+def place_near(wanted: Sequence[float], min_gap: float, low: float, high: float,
+               max_shift: float) -> list[float | None]:
+    """Greedy placement in priority order: each label goes at most ``max_shift`` from where it is
+    wanted, at least ``min_gap`` from those already placed, or is dropped (None).
+
+    Unlike ``spread_positions`` no label drifts far from what it names; use it where a missing
+    label is better than a misleading one (many overlapping zones).
+    """
+    placed: list[float] = []
+    result: list[float | None] = []
+    step = min_gap / 4.0
+    for target in wanted:
+        target = min(max(target, low), high)
+        candidates = [target]
+        for k in range(1, int(max_shift / step) + 1):
+            candidates += [target + k * step, target - k * step]
+        spot = next((y for y in candidates
+                     if low <= y <= high and all(abs(y - other) >= min_gap - 1e-12 for other in placed)), None)
+        if spot is not None:
+            placed.append(spot)
+        result.append(spot)
+    return result

@@ -1,31 +1,36 @@
 """Support/resistance chart: candles, zone bands labelled with score and touches, price and plan.
 
-Layout: candles on the left, an empty strip on the right holding zone labels (right-aligned) and
-plan line names (left-aligned); the price scale on the right carries coloured value tags for the
-current price and the plan's entry, stop and targets. Zones far outside the price window are
-listed at the top or bottom of the label column with an arrow and their price.
+Layout: candles on the left, an empty strip on the right holding the zone labels; the price scale
+on the right carries coloured tags for the current price and the plan's entry, stop and targets
+(``Entry 71,234``), with a short leader to the line when tags had to move apart. The nearest zone
+beyond the price window on each side is noted in a strip at the top or bottom with an arrow and
+its price.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from charts.labels import format_price, price_decimals, spread_positions
+from charts.labels import format_price, place_near, price_decimals, spread_positions
 from charts.style import (
+    DPI,
+    FIGURE_SIZE_IN,
     FONT,
     LIVE_LABEL,
     PALETTE,
     Margins,
-    axes_height_px,
+    axes_width_px,
     draw_empty_message,
     draw_header,
+    draw_value_tag,
     draw_watermark,
     new_figure,
     points_to_px,
@@ -34,11 +39,14 @@ from charts.style import (
 from charts.time_axis import time_ticks, utc_text
 from core.models import CandleArrays, TradePlan, Zone, ZoneKind, interval_ms
 
-SR_MARGINS = Margins(left=0.02, right=0.875, bottom=0.085, top=0.84)
+SR_MARGINS = Margins(left=0.04, right=0.875, bottom=0.085, top=0.84)
 _ZONE_REACH = 0.35  # zones this far (x price span of the candles) outside the window stretch it
 _WINDOW_MARGIN = 0.05
 _BODY_HALF_WIDTH = 0.34  # candle units
 _LABEL_GAP_PT = FONT.label * 1.75  # vertical room one label needs
+_BOLD_CHAR_EM = 0.68  # average width of a bold digit/letter, in font sizes
+_TAG_GAP_PT = FONT.tick * 1.6  # vertical room one price tag needs
+_TAG_OFFSET_PX = 14.0  # gap between the axis and the price tags (room for leaders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +77,40 @@ def render_sr_chart(
     ``source_label`` other than "LIVE" (e.g. "SIMULATED", "REPLAY") is shown as a badge and a
     watermark. Only the ``max_zone_labels`` best-scored visible zones get a text label.
     """
+    return to_png(build_sr_figure(candles, zones, price=price, plan=plan, title=title, subtitle=subtitle,
+                                  max_candles=max_candles, source_label=source_label,
+                                  max_zone_labels=max_zone_labels))
+
+
+def build_sr_figure(
+    candles: CandleArrays,
+    zones: Sequence[Zone],
+    *,
+    price: float,
+    plan: TradePlan | None = None,
+    title: str,
+    subtitle: str = "",
+    max_candles: int = 120,
+    source_label: str = LIVE_LABEL,
+    max_zone_labels: int = 8,
+) -> Figure:
+    """The figure ``render_sr_chart`` saves (for tests and for callers wanting another format)."""
     if max_candles < 1:
         raise ValueError(f"max_candles must be at least 1, got {max_candles}")
     view = candles.tail(max_candles) if len(candles) > max_candles else candles
     levels = _plan_levels(plan)
     if math.isfinite(price):
         levels.append(_Level("", price, PALETTE.price, (0, (1.5, 1.5)), 1.3))
+    axes_height = (SR_MARGINS.top - SR_MARGINS.bottom) * FIGURE_SIZE_IN[1] * DPI
+    label_gap = points_to_px(_LABEL_GAP_PT) / axes_height
+    tag_gap = points_to_px(_TAG_GAP_PT) / axes_height
     low, high = _price_window(_core_range(view, levels, zones), zones)
-
-    figure, (axes,) = new_figure(SR_MARGINS)
+    low, high = _with_arrow_strips(low, high, zones, label_gap)
+    tags = _tag_texts(levels, low, high)
+    figure, (axes,) = new_figure(replace(SR_MARGINS, right=_right_edge(tags)))
     count = len(view)
-    right_edge = count + max(8.0, 0.3 * count)
-    axes.set_xlim(-1.0, right_edge)
+    axes.set_xlim(-1.0, count + max(6.0, 0.2 * count))
     axes.set_ylim(low, high)
-    label_gap = points_to_px(_LABEL_GAP_PT) / axes_height_px(axes)
 
     _draw_zones(axes, zones, low, high, label_gap, max_zone_labels)
     if count:
@@ -91,10 +119,10 @@ def render_sr_chart(
     else:
         draw_empty_message(axes, "no candles")
         axes.set_xticks([])
-    _draw_levels(axes, levels, low, high, count, label_gap)
+    _draw_levels(axes, levels, tags, low, high, tag_gap)
     draw_header(figure, title, _info_line(view, plan, subtitle), source_label)
     draw_watermark(axes, source_label)
-    return to_png(figure)
+    return figure
 
 
 # ---------------------------------------------------------------------------- price window
@@ -132,7 +160,7 @@ def _core_range(view: CandleArrays, levels: Sequence[_Level], zones: Sequence[Zo
 def _price_window(core: tuple[float, float], zones: Sequence[Zone]) -> tuple[float, float]:
     """The y range: the core range, stretched for nearby zones, plus a small margin."""
     low, high = core
-    span = high - low if high > low else max(abs(high) * 0.01, 1e-6)
+    span = high - low if high > low else max(abs(high) * 0.03, 1e-6)
     reach_low, reach_high = low - _ZONE_REACH * span, high + _ZONE_REACH * span
     for zone in zones:
         if zone.high >= reach_low and zone.low <= reach_high:
@@ -142,6 +170,17 @@ def _price_window(core: tuple[float, float], zones: Sequence[Zone]) -> tuple[flo
         low, high = low - span / 2.0, high + span / 2.0
     margin = _WINDOW_MARGIN * (high - low)
     return low - margin, high + margin
+
+
+def _with_arrow_strips(low: float, high: float, zones: Sequence[Zone], gap: float) -> tuple[float, float]:
+    """Add an empty strip (one label high) at the top/bottom when zones lie beyond it, for the arrow note."""
+    above = any(zone.low > high for zone in zones)
+    below = any(zone.high < low for zone in zones)
+    strips = int(above) + int(below)
+    if not strips:
+        return low, high
+    extra = (high - low) * gap / (1.0 - strips * gap)
+    return low - extra * below, high + extra * above
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -173,64 +212,95 @@ def _zone_text(zone: Zone) -> str:
 
 
 def _draw_zones(axes: Axes, zones: Sequence[Zone], low: float, high: float, gap: float, max_labels: int) -> None:
-    """Shaded bands (stronger score, stronger shade) and the right-edge label column."""
+    """Shaded bands (stronger score, stronger shade) and the right-edge label column.
+
+    Labels go to the best-scored zones first and stay within one label height of their band; a
+    zone whose label would not fit there is left unlabelled rather than labelled far away.
+    """
     visible = [z for z in zones if z.high >= low and z.low <= high and math.isfinite(z.low + z.high)]
     for zone in visible:
         colour = PALETTE.support if zone.kind is ZoneKind.SUPPORT else PALETTE.resistance
         alpha = 0.07 + 0.16 * min(max(zone.score, 0.0), 100.0) / 100.0
         axes.axhspan(zone.low, zone.high, facecolor=colour, alpha=alpha, edgecolor="none", zorder=1)
         axes.axhspan(zone.low, zone.high, facecolor="none", edgecolor=colour, alpha=0.45, linewidth=0.8, zorder=1)
-    labelled = sorted(visible, key=lambda z: -z.score)[:max(0, max_labels)]
-    decimals = price_decimals((high - low) / 400.0)
-    texts = [_zone_text(z) for z in labelled]
+    labelled = sorted(visible, key=lambda z: -z.score)
     wanted = [((max(z.low, low) + min(z.high, high)) / 2.0 - low) / (high - low) for z in labelled]
-    colours = [PALETTE.support if z.kind is ZoneKind.SUPPORT else PALETTE.resistance for z in labelled]
-    for side, outside, anchor in (("\u25b2", [z for z in zones if z.low > high], 0.98),
-                                  ("\u25bc", [z for z in zones if z.high < low], 0.02)):
-        if outside:
-            nearest = min(outside, key=lambda z: abs(z.mid - (low + high) / 2.0))
-            more = f" +{len(outside) - 1}" if len(outside) > 1 else ""
-            texts.append(f"{side} {_zone_text(nearest)} @ {format_price(nearest.mid, decimals)}{more}")
-            wanted.append(anchor)
-            colours.append(PALETTE.muted)
-    placed = spread_positions(wanted, gap, gap / 2.0, 1.0 - gap / 2.0)
-    for text, y, colour in zip(texts, placed, colours, strict=True):
-        axes.text(0.992, y, text, transform=axes.transAxes, ha="right", va="center", fontsize=FONT.small,
-                  fontweight="bold", color=colour, zorder=4,
+    placed = place_near(wanted, gap, gap / 2.0, 1.0 - gap / 2.0, max_shift=0.6 * gap)
+    shown = [(zone, want, y) for zone, want, y in zip(labelled, wanted, placed, strict=True)
+             if y is not None][:max(0, max_labels)]
+    width_px = axes_width_px(axes)
+    for zone, want, y in shown:
+        colour = PALETTE.support if zone.kind is ZoneKind.SUPPORT else PALETTE.resistance
+        text = _zone_text(zone)
+        axes.text(0.992, y, text, transform=axes.transAxes, ha="right", va="center",
+                  fontsize=FONT.small, fontweight="bold", color=colour, zorder=4,
                   bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
+        if abs(y - want) > 0.15 * gap:  # moved off its band: a short leader points back to it
+            start = 0.992 - points_to_px(FONT.small * 0.66 * len(text) + 4) / width_px
+            axes.plot([start, start - 16 / width_px], [y, want], transform=axes.transAxes, color=colour,
+                      linewidth=1.0, alpha=0.8, zorder=4)
+    _draw_arrow_notes(axes, zones, low, high, gap)
 
 
-def _draw_levels(axes: Axes, levels: Sequence[_Level], low: float, high: float, count: int, gap: float) -> None:
-    """Level lines, their names beside the last candle and value tags on the price scale."""
+def _draw_arrow_notes(axes: Axes, zones: Sequence[Zone], low: float, high: float, gap: float) -> None:
+    """Zones beyond the window: the nearest one per side, with its price, in the top/bottom strip."""
+    decimals = price_decimals((high - low) / 200.0)
+    for arrow, outside, y in (("\u25b2", [z for z in zones if z.low > high], 1.0 - gap / 2.0),
+                              ("\u25bc", [z for z in zones if z.high < low], gap / 2.0)):
+        if not outside:
+            continue
+        nearest = min(outside, key=lambda z: abs(z.mid - (low + high) / 2.0))
+        more = f"  (+{len(outside) - 1} more)" if len(outside) > 1 else ""
+        colour = PALETTE.support if nearest.kind is ZoneKind.SUPPORT else PALETTE.resistance
+        text = f"{arrow} {_zone_text(nearest)} at {format_price(nearest.mid, decimals)}{more}"
+        axes.text(0.01, y, text, transform=axes.transAxes, ha="left", va="center", fontsize=FONT.small,
+                  fontweight="bold", color=colour, zorder=4)
+
+
+def _tag_texts(levels: Sequence[_Level], low: float, high: float) -> list[str | None]:
+    """Price-scale tag text per level: ``T1 72,500``; the current price shows the value only, and
+    no tag at all when it reads the same as the entry (the entry tag says it already)."""
+    decimals = price_decimals((high - low) / 200.0)
+    values = [format_price(level.price, decimals) for level in levels]
+    entry_values = {value for level, value in zip(levels, values, strict=True) if level.name == "Entry"}
+    return [None if not level.name and value in entry_values else f"{level.name} {value}".strip()
+            for level, value in zip(levels, values, strict=True)]
+
+
+def _right_edge(tags: Sequence[str | None]) -> float:
+    """Axes right edge (figure fraction) leaving room for the widest tag or tick label."""
+    widest_chars = max([8, *(len(tag) for tag in tags if tag)])
+    needed_px = points_to_px(FONT.tick * _BOLD_CHAR_EM * widest_chars) + _TAG_OFFSET_PX + 14
+    return min(SR_MARGINS.right, 1.0 - needed_px / (FIGURE_SIZE_IN[0] * DPI))
+
+
+def _draw_levels(axes: Axes, levels: Sequence[_Level], tags: Sequence[str | None], low: float, high: float,
+                 gap: float) -> None:
+    """Level lines across the chart and their tags on the price scale.
+
+    Tags that had to move apart get a short leader from the line's true height at the axis.
+    Round price ticks are hidden where a tag sits.
+    """
     for level in levels:
         axes.axhline(level.price, color=level.colour, linestyle=level.linestyle, linewidth=level.linewidth,
                      zorder=3)
-    named = [level for level in levels if level.name]
-    wanted = [(level.price - low) / (high - low) for level in named]
-    for level, y in zip(named, spread_positions(wanted, gap, gap / 2.0, 1.0 - gap / 2.0), strict=True):
-        axes.annotate(level.name, xy=(count + 0.4, y), xycoords=("data", "axes fraction"), ha="left",
-                      va="center", fontsize=FONT.small, fontweight="bold", color=level.colour, zorder=4,
-                      bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
-    _draw_price_scale(axes, levels, low, high, gap)
-
-
-def _draw_price_scale(axes: Axes, levels: Sequence[_Level], low: float, high: float, gap: float) -> None:
-    """Round price ticks on the right, hidden where a coloured value tag sits instead."""
+    tagged = [(level, tag) for level, tag in zip(levels, tags, strict=True) if tag]
+    line_y = [(level.price - low) / (high - low) for level, _ in tagged]
+    tag_y = spread_positions(line_y, gap, gap / 2.0, 1.0 - gap / 2.0)
+    offset = _TAG_OFFSET_PX / axes_width_px(axes)
+    for (level, text), true_y, y in zip(tagged, line_y, tag_y, strict=True):
+        draw_value_tag(axes, y, text, level.colour, x_fraction=1.0 + offset)
+        if abs(true_y - y) > 0.1 * gap:
+            axes.plot([1.0, 1.0 + offset], [true_y, y], transform=axes.transAxes, color=level.colour,
+                      linewidth=1.4, clip_on=False, zorder=6)
     ticks = [t for t in MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high) if low <= t <= high]
     step = ticks[1] - ticks[0] if len(ticks) > 1 else (high - low) / 5.0
     decimals = price_decimals(step)
-    tag_decimals = price_decimals((high - low) / 2000.0)
-    tag_y = spread_positions([(level.price - low) / (high - low) for level in levels], gap, gap / 2.0,
-                             1.0 - gap / 2.0)
     labels = []
     for tick in ticks:
         y = (tick - low) / (high - low)
         labels.append("" if any(abs(y - other) < gap for other in tag_y) else format_price(tick, decimals))
     axes.set_yticks(ticks, labels)
-    for level, y in zip(levels, tag_y, strict=True):
-        axes.text(1.006, y, format_price(level.price, tag_decimals), transform=axes.transAxes, ha="left",
-                  va="center", fontsize=FONT.tick, fontweight="bold", color="white", zorder=6, clip_on=False,
-                  bbox={"boxstyle": "square,pad=0.25", "facecolor": level.colour, "edgecolor": "none"})
 
 
 def _draw_time_axis(axes: Axes, view: CandleArrays) -> None:

@@ -94,11 +94,17 @@ def style_axes(axes: Axes) -> None:
     axes.tick_params(labelsize=FONT.tick, colors=PALETTE.text, length=4, width=0.8, color=PALETTE.spine)
 
 
-def draw_header(figure: Figure, title: str, info: str, source_label: str = LIVE_LABEL) -> None:
-    """Bold title and a grey info line at the top left; the data-source badge at the top right."""
+def draw_header(figure: Figure, title: str, info: str, source_label: str | None = LIVE_LABEL) -> None:
+    """Bold title and a grey info line at the top left; the data-source badge at the top right.
+
+    "LIVE" gets a small green dot; any other label (SIMULATED, REPLAY, PAPER...) an amber badge;
+    None no badge at all.
+    """
     figure.text(0.025, 0.965, title, fontsize=FONT.title, fontweight="bold", color=PALETTE.text,
                 ha="left", va="top")
     figure.text(0.025, 0.895, info, fontsize=FONT.info, color=PALETTE.muted, ha="left", va="top")
+    if source_label is None:
+        return
     label = str(source_label).upper()
     if label == LIVE_LABEL:
         figure.text(0.975, 0.962, "\u25cf LIVE", fontsize=FONT.small, color=PALETTE.up, fontweight="bold",
@@ -108,13 +114,20 @@ def draw_header(figure: Figure, title: str, info: str, source_label: str = LIVE_
                 bbox={"boxstyle": "round,pad=0.35", "facecolor": PALETTE.warning, "edgecolor": "none"})
 
 
-def draw_watermark(axes: Axes, source_label: str) -> None:
+def draw_watermark(axes: Axes, source_label: str | None) -> None:
     """A large faint diagonal source name across the plot when the data is not live."""
     label = str(source_label).upper()
-    if label == LIVE_LABEL:
+    if source_label is None or label == LIVE_LABEL:
         return
     axes.text(0.5, 0.5, label, transform=axes.transAxes, fontsize=FONT.watermark, fontweight="bold",
               color=PALETTE.warning, alpha=0.10, rotation=20, ha="center", va="center", zorder=0.5)
+
+
+def draw_value_tag(axes: Axes, y_fraction: float, text: str, colour: str, x_fraction: float = 1.006) -> None:
+    """A filled tag on the right-hand price scale (white bold text), drawn over the tick labels."""
+    axes.text(x_fraction, y_fraction, text, transform=axes.transAxes, ha="left", va="center", fontsize=FONT.tick,
+              fontweight="bold", color="white", zorder=6, clip_on=False,
+              bbox={"boxstyle": "square,pad=0.25", "facecolor": colour, "edgecolor": "none"})
 
 
 def draw_empty_message(axes: Axes, text: str) -> None:
