@@ -34,6 +34,8 @@ class Runtime:
     services: dict[str, Any] = field(default_factory=dict)
     data_source_label: str = ""
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    pending_notes: list[str] = field(default_factory=list)  # told to the admins once the bot exists
+    run_jobs: bool = True
 
     def dispatcher(self) -> Dispatcher:
         return build_dispatcher(sessions=self.sessions, users=self.users, tunables=self.tunables,
@@ -42,8 +44,9 @@ class Runtime:
 
     async def attach_bot(self, bot: Bot) -> None:
         """Start what needs the bot (notifier, scheduled jobs) once it exists."""
-        for hook in self.services.get("bot_hooks", ()):
-            await hook(bot)
+        from bot.services import attach_notifier
+
+        await attach_notifier(self, bot)
 
     async def close(self) -> None:
         await self.stack.aclose()
@@ -51,7 +54,7 @@ class Runtime:
 
 
 async def build_runtime(settings: Settings, *, clock: Clock | None = None, extra_admin_ids: tuple[int, ...] = (),
-                        start_market: bool = True) -> Runtime:
+                        start_market: bool = True, run_jobs: bool = True) -> Runtime:
     """Open the database (migrating it), load users and settings, and start the services."""
     clock = clock or SystemClock()
     tunables = TunableValues(catalog())
@@ -73,7 +76,7 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, extra
         for problem in tunables.apply(await list_setting_values(session)):
             log.warning("ignoring a stored setting: %s", problem)
     runtime = Runtime(settings=settings, clock=clock, engine=engine, sessions=sessions, users=users,
-                      tunables=tunables)
+                      tunables=tunables, run_jobs=run_jobs)
     if start_market:
         from bot.services import start_services
 

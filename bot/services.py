@@ -15,10 +15,11 @@ from core.market.health import FeedHealth, HealthParams
 from core.market.state import MarketState, MarketStateParams
 from core.market.symbols import SymbolMap, default_specs
 from core.models import HTF_INTERVALS, DataSource
-from core.ports import HistoryProvider, MarketFeed, SystemClock
+from core.ports import Clock, HistoryProvider, MarketFeed, SystemClock
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+    from core.feeds.simulator import SimulatedFeed
 
 log = logging.getLogger("moneybot.market")
 HISTORY_LIMIT = {"1h": 1000, "4h": 1000, "1d": 1000, "3d": 500, "1w": 400, "1M": 120}
@@ -44,12 +45,52 @@ async def start_services(runtime: Runtime) -> None:
     feed.subscribe(market.apply)
     if history is not None:
         await load_history(market, history, symbol_map.symbols())
+    if source is DataSource.SIMULATED:
+        catch_up_simulator(feed, clock)
     await feed.start()
     runtime.stack.push_async_callback(feed.stop)
     runtime.data_source_label = label
     runtime.services.update(
         symbol_map=symbol_map, market=market, feed_health=health, market_feed=feed, history=history,
         analysis_service=AnalysisService(market, symbol_map, tunables, clock), chart_lock=asyncio.Lock())
+    from bot.execution import start_execution
+
+    await start_execution(runtime)
+
+
+async def attach_notifier(runtime: Runtime, bot) -> None:
+    """Once the bot exists: the notifier for pushed messages, the scheduled jobs, pending notes."""
+    from bot.execution import start_jobs
+    from bot.notifier import TelegramNotifier
+    from core.wait_rechecks import CardTools
+    from handlers.analysis import card_for
+    from handlers.trading import signal_buttons
+
+    services = runtime.services
+    if "portfolio" not in services:
+        return
+    notifier = TelegramNotifier(bot)
+    services["portfolio"].notifier = notifier
+    symbol_map = services["symbol_map"]
+    tools = CardTools(analyse=services["analysis_service"].analyse,
+                      render=lambda analysis: card_for(analysis, symbol_map), buttons=signal_buttons)
+    services["notifier"] = notifier
+    services["card_tools"] = tools
+    if runtime.run_jobs:
+        scheduler = start_jobs(runtime, notifier, tools)
+        runtime.stack.callback(scheduler.shutdown, wait=False)
+    for note in runtime.pending_notes:
+        for admin in runtime.settings.admin_ids:
+            await notifier.send(admin, note)
+    runtime.pending_notes.clear()
+
+
+def catch_up_simulator(feed: SimulatedFeed, clock: Clock) -> None:
+    """Fast-forward the simulated market to the clock (at most the minute it started in) so every
+    symbol has a price, a book and recent trades before the bot answers its first message."""
+    feed.run_until(clock.now_ms())
+    if feed.events == 0:  # started on a whole minute: one step gives every symbol its first data
+        feed.steps(1)
 
 
 async def load_history(market: MarketState, history: HistoryProvider, symbols: list[str]) -> None:

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     BufferedInputFile,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
 )
 
@@ -25,33 +19,22 @@ from core.analysis.synthesis import Analysis
 from core.analysis_service import AnalysisService, NotReady
 from core.market.state import MarketState
 from core.market.symbols import SymbolMap
-from core.models import Role
+from core.trading import TradingService
 from core.tunables import TunableValues
 from handlers.cards import render_card, render_flow, render_zones
 from handlers.html import esc
 from handlers.symbol_arg import resolve_symbol
+from handlers.trading import signal_keyboard
 
 router = Router(name=__name__)
 COMMANDS = {"analyse", "flow", "sr", "depth"}
 CHART_TIMEFRAME = "1h"
 
 
-class SignalAction(StrEnum):
-    EXECUTE = "x"
-    WAIT = "w"
-    REJECT = "r"
-
-
-class SignalCb(CallbackData, prefix="sig"):
-    action: SignalAction
-    signal_id: str
-
-
-def signal_keyboard(signal_id: str) -> InlineKeyboardMarkup:
-    labels = {SignalAction.EXECUTE: "EXECUTE", SignalAction.WAIT: "WAIT", SignalAction.REJECT: "REJECT"}
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=label, callback_data=SignalCb(action=action, signal_id=signal_id).pack())
-        for action, label in labels.items()]])
+def card_for(analysis: Analysis, symbol_map: SymbolMap) -> str:
+    """The signal card with the symbol's own precision and order-flow note (also for pushed cards)."""
+    spec = symbol_map.spec(analysis.symbol)
+    return render_card(analysis, spec.price_digits, analysis.symbol[:3], symbol_map.order_flow_note(analysis.symbol))
 
 
 def _chart_title(analysis: Analysis, what: str) -> str:
@@ -100,10 +83,18 @@ async def show_analysis(message: Message, symbol: str, data: dict[str, Any]) -> 
     if analysis is None:
         return
     symbol_map: SymbolMap = data["symbol_map"]
-    spec = symbol_map.spec(symbol)
-    card = render_card(analysis, spec.price_digits, symbol[:3], symbol_map.order_flow_note(symbol))
-    keyboard = signal_keyboard(secrets.token_hex(6)) if analysis.plan else None
-    await message.answer(card, reply_markup=keyboard)
+    card = card_for(analysis, symbol_map)
+    trading: TradingService | None = data.get("trading")
+    if analysis.plan is None or trading is None:
+        await message.answer(card)
+    else:
+        ttl_min = data["tunables"]["approvals.ttl_s"] / 60
+        card += f"\n\n<i>Valid for {ttl_min:g} min. EXECUTE re-checks every safety gate first.</i>"
+        approval = await trading.open_approval(
+            analysis.plan, card_html=card, card_price=analysis.price, source=analysis.source.value,
+            chat_id=message.chat.id, user_id=message.from_user.id if message.from_user else 0)
+        sent = await message.answer(card, reply_markup=signal_keyboard(approval.id))
+        await trading.attach_message(approval.id, sent.message_id)
     tunables: TunableValues = data["tunables"]
     if tunables["bot.reply_chart"]:
         await send_sr_chart(message, analysis, data["market"], data["chart_lock"])
@@ -164,8 +155,3 @@ def _intent(show):
 
 INTENT_HANDLERS = {"analyse": _intent(show_analysis), "flow": _intent(show_flow), "whales": _intent(show_flow),
                    "sr": _intent(show_zones), "depth": _intent(show_depth)}
-
-
-@router.callback_query(SignalCb.filter(), flags={"role": Role.TRADER})
-async def on_signal_button(query: CallbackQuery, callback_data: SignalCb) -> None:
-    await query.answer("Execution is not enabled in this version yet: nothing was placed.", show_alert=True)

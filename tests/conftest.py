@@ -61,7 +61,7 @@ def clock():
 @pytest.fixture
 async def runtime(settings, clock):
     """The app on a temp SQLite database and the seeded simulator, its clock fixed."""
-    rt = await build_runtime(settings, clock=clock)
+    rt = await build_runtime(settings, clock=clock, run_jobs=False)  # tests drive the jobs themselves
     yield rt
     await rt.close()
 

@@ -6,8 +6,10 @@ Method (numbers are the defaults, see ``LevelParams``):
    ``w`` highs before it and at least the ``w`` highs after it (lows mirrored); ``w`` = 3, or 2
    on 3d/1w/1M. A swing needs its ``w`` right-hand candles closed, so nothing looks ahead.
 2. Sort all swing prices and cluster greedily from the bottom: a price joins the open cluster
-   while it is within the tolerance of the cluster's lowest price. Tolerance = max(1.5 % of the
-   reference price (last close of the lowest timeframe), 0.25 x ATR(14) of 1d).
+   while it is within the tolerance of the cluster's lowest price. Tolerance = 1.5 % of the
+   reference price (last close of the lowest timeframe), kept between 0.25 and 0.5 x ATR(14) of
+   1d: the percent suits crypto (daily ATR 2-7 %), the ATR bounds keep a zone to a fraction of a
+   day's range on quiet FX and metals (daily ATR 0.4-1 %), where 1.5 % would be several days'.
 3. Touches: swing points in a zone, where points of the same kind (high/low) whose candles
    overlap in time are one touch (a 1d swing high and the 1h swing high inside it are one test
    of the level). Zones with fewer than 2 touches are dropped.
@@ -43,6 +45,8 @@ TUNABLES: tuple[Tunable, ...] = (
     Tunable("sr.tolerance_pct", float, 1.5, "width of a zone as a percent of price", 0.05, 10.0, unit="%"),
     Tunable("sr.atr_tolerance_mult", float, 0.25,
             "zone width is at least this many daily ATRs (0 turns ATR-awareness off)", 0.0, 5.0, unit="ATR"),
+    Tunable("sr.atr_tolerance_max_mult", float, 0.5,
+            "zone width is at most this many daily ATRs (0 turns the cap off)", 0.0, 10.0, unit="ATR"),
     Tunable("sr.min_touches", int, 2, "touches a zone needs to be shown", 1, 20),
     Tunable("sr.swing_window", int, 3, "candles each side a swing must beat (1h/4h/1d)", 1, 20),
     Tunable("sr.swing_window_high_tf", int, 2, "candles each side a swing must beat (3d/1w/1M)", 1, 20),
@@ -59,6 +63,7 @@ TUNABLES: tuple[Tunable, ...] = (
 class LevelParams:
     tolerance_pct: float = 1.5
     atr_tolerance_mult: float = 0.25
+    atr_tolerance_max_mult: float = 0.5
     atr_interval: str = "1d"
     atr_period: int = 14
     min_touches: int = 2
@@ -78,6 +83,7 @@ class LevelParams:
         """Build from a ``TunableValues`` (or any mapping holding the ``sr.*`` names)."""
         weights = tuple((interval, float(values[f"sr.weight_{interval}"])) for interval, _ in DEFAULT_WEIGHTS)
         return cls(tolerance_pct=values["sr.tolerance_pct"], atr_tolerance_mult=values["sr.atr_tolerance_mult"],
+                   atr_tolerance_max_mult=values["sr.atr_tolerance_max_mult"],
                    min_touches=values["sr.min_touches"], swing_window=values["sr.swing_window"],
                    swing_window_high_tf=values["sr.swing_window_high_tf"],
                    lookback_candles=values["sr.lookback_candles"],
@@ -185,11 +191,16 @@ def zone_tolerance(htf: Mapping[str, CandleArrays], ts_ms: int, params: LevelPar
     lowest = min(closed, key=interval_ms)
     tolerance = float(closed[lowest].close[-1]) * params.tolerance_pct / 100.0
     daily = closed.get(params.atr_interval)
-    if params.atr_tolerance_mult > 0 and daily is not None and len(daily) > params.atr_period:
-        tail = daily.tail(params.atr_period * 10)
-        daily_atr = float(atr(tail.high, tail.low, tail.close, params.atr_period)[-1])
-        tolerance = max(tolerance, params.atr_tolerance_mult * daily_atr)
-    return tolerance
+    uses_atr = params.atr_tolerance_mult > 0 or params.atr_tolerance_max_mult > 0
+    if not uses_atr or daily is None or len(daily) <= params.atr_period:
+        return tolerance
+    tail = daily.tail(params.atr_period * 10)
+    daily_atr = float(atr(tail.high, tail.low, tail.close, params.atr_period)[-1])
+    if not daily_atr > 0:  # NaN or a flat history: the percent alone
+        return tolerance
+    if params.atr_tolerance_max_mult > 0:
+        tolerance = min(tolerance, params.atr_tolerance_max_mult * daily_atr)
+    return max(tolerance, params.atr_tolerance_mult * daily_atr)
 
 
 def zone_candidates(htf: Mapping[str, CandleArrays], ts_ms: int,

@@ -22,7 +22,7 @@ from typing import Any
 from core.brokers import mt5_requests as rq
 from core.brokers.mt5_requests import Mt5Symbol, as_dict
 from core.brokers.mt5_terminal import ModuleLoader, Mt5Settings, Mt5Terminal, load_terminal_module
-from core.execution import normalize_volume
+from core.execution import ContractSpec, normalize_volume
 from core.models import AccountInfo, Direction, Fill, OrderIntent, OrderType, PendingOrder, Position, Quote
 from core.ports import BrokerError, Clock, SystemClock
 
@@ -86,6 +86,12 @@ class Mt5Broker:
             await self._terminal.ensure()
             bid, ask, ts_ms = await self._terminal.tick(await self._terminal.symbol(symbol))
             return Quote(symbol=symbol, bid=bid, ask=ask, ts_ms=ts_ms)
+
+    async def contract_spec(self, symbol: str) -> ContractSpec:
+        """The symbol's trading rules from the terminal (lots, steps, digits), for sizing."""
+        async with self._lock:
+            await self._terminal.ensure()
+            return (await self._terminal.symbol(symbol)).spec
 
     async def place(self, intent: OrderIntent) -> Fill:
         async with self._lock:

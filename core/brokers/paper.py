@@ -118,6 +118,9 @@ class PaperBroker:
         bid, ask = self._require_quote(symbol)
         return Quote(symbol=symbol, bid=bid, ask=ask, ts_ms=self._clock.now_ms())
 
+    async def contract_spec(self, symbol: str) -> ContractSpec:
+        return self._params.spec(symbol)
+
     async def place(self, intent: OrderIntent) -> Fill:
         if intent.client_id and intent.client_id in self._book.client_fills:
             return self._book.client_fills[intent.client_id]

@@ -139,7 +139,8 @@ _FRAME_BY_LETTER = {
     ord("d"): msgspec.json.Decoder(_DepthFrame, strict=False),
 }
 _OTHER_FRAME = msgspec.json.Decoder(_OtherFrame)
-_PREFIX = b'{"stream":"'
+# byte value -> decode function (a list index is cheaper than a dict lookup on the hot path)
+_DECODE_BY_BYTE = [_FRAME_BY_LETTER.get(byte, _OTHER_FRAME).decode for byte in range(256)]
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 
 _BUY = Side.BUY
@@ -147,6 +148,8 @@ _SELL = Side.SELL
 
 # route kinds (ints compare fastest)
 _R_AGG, _R_TRADE, _R_KLINE, _R_DEPTH, _R_SKIP = range(5)
+_FRAME_OF_ROUTE: dict[int, type] = {_R_AGG: _AggTradeFrame, _R_TRADE: _RawTradeFrame, _R_KLINE: _KlineFrame,
+                                    _R_DEPTH: _DepthFrame}
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,7 @@ class BinanceDecoder:
         self.market = market
         self._from_binance = from_binance
         self._routes: dict[str, StreamRoute] = {}
+        self._agg_symbols: dict[str, str] = {}  # aggTrade stream name -> trader symbol (the hot path)
         self.skipped = 0  # frames without a market event (acks, unmodelled streams, snapshots)
         self.decode = self._fast_decode()
 
@@ -209,41 +213,52 @@ class BinanceDecoder:
 
         ``recv_ts_ms`` stamps spot partial-depth snapshots, whose payload has no event time.
         This is the hot loop of market-data ingest, written as a closure over locals (global
-        and attribute lookups cost as much as the JSON decode): the letter after ``@`` in the
-        stream name picks a typed struct, so one msgspec decode yields stream name and payload;
-        aggTrade, the most frequent message, is built inline.
+        and attribute lookups cost as much as the JSON decode): the letter after the first
+        ``@`` (in a combined-stream frame, the one in the stream name) picks a typed struct, so
+        one msgspec decode yields stream name and payload. msgspec checks the whole shape, and
+        ``_typed`` checks that the struct fits the stream, so a frame whose letter came from
+        elsewhere (other key order, control messages) ends on the slow path. aggTrade, the
+        most frequent message, is built inline.
         """
-        routes, route_for, event, slow = self._routes, self._route_for, self._event, self._slow
-        by_letter, other, prefix, errors = _FRAME_BY_LETTER.get, _OTHER_FRAME, _PREFIX, (msgspec.DecodeError,
-                                                                                          IndexError)
-        agg, new, trade_cls, sell, buy = _R_AGG, _new, Trade, _SELL, _BUY
-        t0, t1, t2, t3, t4, t5 = _T0, _T1, _T2, _T3, _T4, _T5
+        agg_symbols, typed, slow = self._agg_symbols, self._typed, self._slow
+        decode_by_byte, errors = _DECODE_BY_BYTE, (msgspec.DecodeError, IndexError)
+        agg_frame, new, shell, trade_cls, sell, buy = _AggTradeFrame, _new, _TradeShell, Trade, _SELL, _BUY
 
         def decode(frame: bytes | str, recv_ts_ms: int) -> MarketEvent | None:
             if type(frame) is str:
                 frame = frame.encode()
             try:
-                if not frame.startswith(prefix):
-                    return slow(frame, recv_ts_ms)
-                msg = by_letter(frame[frame.find(b"@", 11) + 1], other).decode(frame)
+                msg = decode_by_byte[frame[frame.find(b"@", 11) + 1]](frame)
             except errors:
                 return slow(frame, recv_ts_ms)
-            route = routes.get(msg.stream)
-            if route is None:
-                route = route_for(msg.stream)
-            if route.code == agg:
-                d = msg.data
-                trade = new(trade_cls)
-                t0(trade, route.symbol)
-                t1(trade, d.a)
-                t2(trade, d.p)
-                t3(trade, d.q)
-                t4(trade, d.T)
-                t5(trade, sell if d.m else buy)
-                return trade
-            return event(route, msg.data, recv_ts_ms)
+            if type(msg) is agg_frame:
+                symbol = agg_symbols.get(msg.stream)
+                if symbol is not None:
+                    d = msg.data
+                    trade = new(shell)  # see _shell_of: the Trade constructor, minus the frozen guard
+                    trade.symbol = symbol
+                    trade.trade_id = d.a
+                    trade.price = d.p
+                    trade.qty = d.q
+                    trade.ts_ms = d.T
+                    trade.side = sell if d.m else buy
+                    trade.__class__ = trade_cls
+                    return trade
+            return typed(msg, frame, recv_ts_ms)
 
         return decode
+
+    def _typed(self, msg: Any, frame: bytes, recv_ts_ms: int) -> MarketEvent | None:
+        """A frame decoded into a typed struct: check it fits its stream, then build the event."""
+        route = self._routes.get(msg.stream)
+        if route is None:
+            route = self._route_for(msg.stream)
+        if route.code == _R_SKIP:
+            self.skipped += 1
+            return None
+        if _FRAME_OF_ROUTE[route.code] is not type(msg):
+            return self._slow(frame, recv_ts_ms)
+        return self._event(route, msg.data, recv_ts_ms)
 
     def _event(self, route: StreamRoute, d: Any, recv_ts_ms: int) -> MarketEvent | None:
         """Payload struct -> core event, by route kind (a dispatch table)."""
@@ -264,6 +279,8 @@ class BinanceDecoder:
 
     def _route_for(self, stream: str) -> StreamRoute:
         route = self._routes[stream] = self._make_route(stream)
+        if route.code == _R_AGG:
+            self._agg_symbols[stream] = route.symbol
         return route
 
     def _slow(self, frame: bytes, recv_ts_ms: int) -> MarketEvent | None:
@@ -311,61 +328,68 @@ def _head(frame: bytes | str) -> str:
 
 # ---------------------------------------------------------------------------- fast constructors
 # Frozen dataclasses set each field through object.__setattr__, which costs about as much as
-# decoding a trade. These build the same objects through the slot descriptors (bypassing only the
-# frozen guard); test_binance_decode checks they equal the normal constructors, and the field
-# check below fails loudly at import if core.models changes shape.
+# decoding a trade. These build the same objects faster: an instance of a plain "shell" class
+# with the same slots is filled with ordinary attribute stores, then its class is switched to
+# the model (CPython allows that between classes of identical layout, and checks it). Only the
+# frozen guard is bypassed; test_binance_decode checks the results equal the normal
+# constructors, and _shell_of fails loudly at import if core.models changes shape.
 
 
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
+def _shell_of(cls: type, names: tuple[str, ...]) -> type:
     actual = tuple(f.name for f in fields(cls))
-    if actual != names:
+    if actual != names or tuple(getattr(cls, "__slots__", ())) != names:
         raise TypeError(f"core.models.{cls.__name__} fields changed to {actual}; update binance_decode")
-    return tuple(cls.__dict__[name].__set__ for name in names)
+    shell = type(f"_{cls.__name__}Shell", (), {"__slots__": names, "__module__": __name__})
+    probe = object.__new__(shell)
+    probe.__class__ = cls  # raises TypeError if the layouts differ
+    return shell
 
 
 _new = object.__new__
-_T0, _T1, _T2, _T3, _T4, _T5 = _slot_setters(Trade, ("symbol", "trade_id", "price", "qty", "ts_ms", "side"))
-_B0, _B1, _B2, _B3, _B4 = _slot_setters(BookSnapshot, ("symbol", "ts_ms", "last_update_id", "bids", "asks"))
-(_C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11) = _slot_setters(
-    Candle, ("symbol", "interval", "open_time_ms", "open", "high", "low", "close", "volume", "closed",
-             "quote_volume", "trades", "taker_buy_volume"))
+_TradeShell = _shell_of(Trade, ("symbol", "trade_id", "price", "qty", "ts_ms", "side"))
+_BookShell = _shell_of(BookSnapshot, ("symbol", "ts_ms", "last_update_id", "bids", "asks"))
+_CandleShell = _shell_of(Candle, ("symbol", "interval", "open_time_ms", "open", "high", "low", "close", "volume",
+                                  "closed", "quote_volume", "trades", "taker_buy_volume"))
 
 
 def _new_trade(symbol: str, trade_id: int, price: float, qty: float, ts_ms: int, side: Side) -> Trade:
-    trade = _new(Trade)
-    _T0(trade, symbol)
-    _T1(trade, trade_id)
-    _T2(trade, price)
-    _T3(trade, qty)
-    _T4(trade, ts_ms)
-    _T5(trade, side)
+    trade = _new(_TradeShell)
+    trade.symbol = symbol
+    trade.trade_id = trade_id
+    trade.price = price
+    trade.qty = qty
+    trade.ts_ms = ts_ms
+    trade.side = side
+    trade.__class__ = Trade
     return trade
 
 
 def _new_book(symbol: str, ts_ms: int, last_update_id: int, bids: Levels, asks: Levels) -> BookSnapshot:
-    book = _new(BookSnapshot)
-    _B0(book, symbol)
-    _B1(book, ts_ms)
-    _B2(book, last_update_id)
-    _B3(book, bids)
-    _B4(book, asks)
+    book = _new(_BookShell)
+    book.symbol = symbol
+    book.ts_ms = ts_ms
+    book.last_update_id = last_update_id
+    book.bids = bids
+    book.asks = asks
+    book.__class__ = BookSnapshot
     return book
 
 
 def _new_candle(symbol: str, interval: str, open_time_ms: int, open_: float, high: float, low: float,
                 close: float, volume: float, closed: bool, quote_volume: float, trades: int,
                 taker_buy_volume: float) -> Candle:
-    candle = _new(Candle)
-    _C0(candle, symbol)
-    _C1(candle, interval)
-    _C2(candle, open_time_ms)
-    _C3(candle, open_)
-    _C4(candle, high)
-    _C5(candle, low)
-    _C6(candle, close)
-    _C7(candle, volume)
-    _C8(candle, closed)
-    _C9(candle, quote_volume)
-    _C10(candle, trades)
-    _C11(candle, taker_buy_volume)
+    candle = _new(_CandleShell)
+    candle.symbol = symbol
+    candle.interval = interval
+    candle.open_time_ms = open_time_ms
+    candle.open = open_
+    candle.high = high
+    candle.low = low
+    candle.close = close
+    candle.volume = volume
+    candle.closed = closed
+    candle.quote_volume = quote_volume
+    candle.trades = trades
+    candle.taker_buy_volume = taker_buy_volume
+    candle.__class__ = Candle
     return candle

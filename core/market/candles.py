@@ -93,7 +93,8 @@ class TradeCandleBuilder:
     """
 
     __slots__ = ("symbol", "interval", "max_fill", "late", "_step", "_open_ms", "_empty", "_skip",
-                 "_open", "_high", "_low", "_close", "_volume", "_quote", "_count", "_taker_buy")
+                 "_open", "_high", "_low", "_close", "_volume", "_quote", "_count", "_taker_buy",
+                 "_live_open_ms", "_live_end_ms")
 
     def __init__(self, symbol: str, interval: str = "1s", *, max_fill: int = 7200,
                  skip_first: bool = True) -> None:
@@ -110,8 +111,23 @@ class TradeCandleBuilder:
         self._open = self._high = self._low = self._close = 0.0
         self._volume = self._quote = self._taker_buy = 0.0
         self._count = 0
+        # [open, end) of the forming bucket while it has a trade, else an empty range: the one
+        # comparison the hot path needs
+        self._live_open_ms = self._live_end_ms = 0
 
     def add(self, ts_ms: int, price: float, qty: float, is_buy: bool) -> list[Candle] | None:
+        if self._live_open_ms <= ts_ms < self._live_end_ms:  # hot path: same bucket, already traded
+            if price > self._high:
+                self._high = price
+            elif price < self._low:
+                self._low = price
+            self._close = price
+            self._volume += qty
+            self._quote += price * qty
+            self._count += 1
+            if is_buy:
+                self._taker_buy += qty
+            return None
         start = ts_ms - ts_ms % self._step
         if start != self._open_ms:
             if self._open_ms is not None and start < self._open_ms:
@@ -121,19 +137,7 @@ class TradeCandleBuilder:
             self._open_ms = start
             self._begin(price, qty, is_buy)
             return closed
-        if self._empty:
-            self._begin(price, qty, is_buy)
-            return None
-        if price > self._high:
-            self._high = price
-        elif price < self._low:
-            self._low = price
-        self._close = price
-        self._volume += qty
-        self._quote += price * qty
-        self._count += 1
-        if is_buy:
-            self._taker_buy += qty
+        self._begin(price, qty, is_buy)  # the bucket's first trade (it was empty)
         return None
 
     def add_trade(self, trade: Trade) -> list[Candle] | None:
@@ -141,6 +145,8 @@ class TradeCandleBuilder:
 
     def _begin(self, price: float, qty: float, is_buy: bool) -> None:
         self._empty = False
+        self._live_open_ms = self._open_ms or 0
+        self._live_end_ms = self._live_open_ms + self._step
         self._open = self._high = self._low = self._close = price
         self._volume = qty
         self._quote = price * qty
@@ -164,6 +170,7 @@ class TradeCandleBuilder:
             out.extend(flat_candle(self.symbol, self.interval, t, self._close)
                        for t in range(first, start, self._step))
         self._empty = True
+        self._live_open_ms = self._live_end_ms = 0
         return out
 
     def close_until(self, ts_ms: int) -> list[Candle]:

@@ -39,7 +39,10 @@ class PriceInfo:
         return None if self.bid is None or self.ask is None else self.ask - self.bid
 
 
-class _Latest:
+class LatestPrice:
+    """The mutable record behind a symbol's tick (``PriceCache.latest``); the ingest hot path
+    writes it in place, everything else reads through ``PriceCache``."""
+
     __slots__ = ("ts_ms", "price", "origin", "bid", "ask", "book_ts_ms")
 
     def __init__(self) -> None:
@@ -58,16 +61,17 @@ class PriceCache:
 
     def __init__(self, source: DataSource = DataSource.LIVE) -> None:
         self.source = source
-        self._latest: dict[str, _Latest] = {}
+        self._latest: dict[str, LatestPrice] = {}
 
-    def _slot(self, symbol: str) -> _Latest:
+    def latest(self, symbol: str) -> LatestPrice:
+        """The record of ``symbol`` (created empty), for writers that inline ``update``."""
         latest = self._latest.get(symbol)
         if latest is None:
-            latest = self._latest[symbol] = _Latest()
+            latest = self._latest[symbol] = LatestPrice()
         return latest
 
     def update(self, symbol: str, ts_ms: int, price: float, origin: PriceOrigin) -> None:
-        latest = self._latest.get(symbol) or self._slot(symbol)
+        latest = self._latest.get(symbol) or self.latest(symbol)
         if ts_ms >= latest.ts_ms:
             latest.ts_ms = ts_ms
             latest.price = price
@@ -75,7 +79,7 @@ class PriceCache:
 
     def update_book(self, symbol: str, ts_ms: int, bid: float, ask: float) -> None:
         """Best bid/ask; the mid becomes the price unless a trade or kline is newer."""
-        latest = self._latest.get(symbol) or self._slot(symbol)
+        latest = self._latest.get(symbol) or self.latest(symbol)
         if ts_ms >= latest.book_ts_ms:
             latest.bid = bid
             latest.ask = ask

@@ -15,14 +15,14 @@ more than ``candle_close_grace_ms`` ago even when no trade arrives, flat-filling
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from core.market.candle_store import CandleStore
 from core.market.candles import TradeCandleBuilder
 from core.market.health import FeedHealth, HealthStatus
-from core.market.prices import PriceCache, PriceInfo, PriceOrigin
+from core.market.prices import LatestPrice, PriceCache, PriceInfo, PriceOrigin
 from core.market.symbols import SymbolMap
 from core.market.tape import TradeArrays, TradeTape
 from core.models import (
@@ -49,6 +49,7 @@ TUNABLES: tuple[Tunable, ...] = (
 
 _INF = float("inf")
 _BUY = Side.BUY
+_TRADE_ORIGIN = PriceOrigin.TRADE
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +74,20 @@ class MarketStateParams:
 class _Symbol:
     """Everything kept for one symbol (all of it bounded)."""
 
-    __slots__ = ("symbol", "builder", "store", "tape", "tape_capacity", "book", "kline_second_ms",
-                 "last_trade_id")
+    __slots__ = ("symbol", "builder", "add_to_second", "store", "tape", "add_to_tape", "tape_capacity", "book",
+                 "kline_second_ms", "last_trade_id", "latest")
 
     def __init__(self, symbol: str, params: MarketStateParams) -> None:
         self.symbol = symbol
         self.builder = TradeCandleBuilder(symbol, "1s", max_fill=params.seconds_capacity)
+        self.add_to_second = self.builder.add
         self.store = CandleStore(symbol, seconds_capacity=params.seconds_capacity,
                                  minutes_capacity=params.minutes_capacity,
                                  history_capacity=params.history_capacity)
-        self.tape: TradeTape | None = None  # allocated on the first trade (broker-only symbols have none)
+        # allocated on the first trade (broker-only symbols have none), with the price record
+        self.tape: TradeTape | None = None
+        self.add_to_tape: Callable[[int, float, float], None] | None = None
+        self.latest: LatestPrice | None = None
         self.tape_capacity = params.tape_capacity
         self.book: BookSnapshot | None = None
         self.kline_second_ms = -1  # open time of the newest closed 1s kline
@@ -116,6 +121,9 @@ class MarketState:
 
     def apply(self, event: MarketEvent) -> None:
         """Take one event from a feed (fast; never raises on bad data, it records it)."""
+        if type(event) is Trade:  # the most frequent event: skip the table
+            self._on_trade(event)
+            return
         handler = self._dispatch.get(type(event))
         if handler is None:
             raise TypeError(f"MarketState.apply takes Candle, Trade or BookSnapshot, not {type(event).__name__}")
@@ -127,6 +135,8 @@ class MarketState:
             dispatch[type(event)](event)
 
     def _on_trade(self, trade: Trade) -> None:
+        """The ingest hot path: tape, forming 1s candle, price and trade id, inlined where a call
+        would cost more than the work."""
         symbol = trade.symbol
         state = self._symbols.get(symbol) or self._state(symbol)
         price = trade.price
@@ -135,15 +145,22 @@ class MarketState:
         if not (0.0 < price < _INF and 0.0 <= qty < _INF):
             self._invalid(symbol, StreamKind.TRADE, f"bad trade price {price!r} or qty {qty!r}")
             return
-        is_buy = trade.side is _BUY
-        tape = state.tape
-        if tape is None:
-            tape = state.tape = TradeTape(symbol, state.tape_capacity)
-        tape.add(ts_ms, price, qty, 1 if is_buy else -1)
-        closed = state.builder.add(ts_ms, price, qty, is_buy)
+        add_to_tape = state.add_to_tape
+        if add_to_tape is None:
+            add_to_tape = self._first_trade(state)
+        if trade.side is _BUY:
+            add_to_tape(ts_ms, price, qty)
+            closed = state.add_to_second(ts_ms, price, qty, True)
+        else:
+            add_to_tape(ts_ms, price, -qty)
+            closed = state.add_to_second(ts_ms, price, qty, False)
         if closed is not None:
             self._seconds_from_trades(state, closed)
-        self.prices.update(symbol, ts_ms, price, PriceOrigin.TRADE)
+        latest = state.latest
+        if ts_ms >= latest.ts_ms:  # PriceCache.update, inlined
+            latest.ts_ms = ts_ms
+            latest.price = price
+            latest.origin = _TRADE_ORIGIN
         trade_id = trade.trade_id
         last_id = state.last_trade_id
         if trade_id > last_id:
@@ -153,6 +170,12 @@ class MarketState:
             state.last_trade_id = trade_id
         if self._record_messages:
             self._record_message(symbol, StreamKind.TRADE)
+
+    def _first_trade(self, state: _Symbol) -> Callable[[int, float, float], None]:
+        state.tape = TradeTape(state.symbol, state.tape_capacity)
+        state.add_to_tape = state.tape.add_signed
+        state.latest = self.prices.latest(state.symbol)
+        return state.add_to_tape
 
     def _seconds_from_trades(self, state: _Symbol, closed: list[Candle]) -> None:
         preference_ms = self.params.kline_preference_ms

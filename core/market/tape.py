@@ -1,7 +1,7 @@
 """The trade tape: recent aggregated trades of one symbol in a bounded columnar ring.
 
-Writes are on the ingest hot path, so ``add`` only appends a tuple to a small Python list; the
-list is moved into the numpy ring in one batch when it reaches ``flush_rows`` or when someone
+Writes are on the ingest hot path, so ``add`` only appends to three small Python lists; they
+are moved into the numpy ring in one batch when they reach ``flush_rows`` or when someone
 reads. Reads (``since``, ``last``) return independent arrays, oldest first.
 """
 
@@ -39,16 +39,24 @@ class TradeArrays:
 
 
 class TradeTape:
-    """Bounded tape of (ts_ms, price, qty, side sign, notional)."""
+    """Bounded tape of (ts_ms, price, qty, side sign, notional).
 
-    __slots__ = ("symbol", "_ring", "_pending", "_flush_rows", "_last_ts_ms")
+    The hot path (``add_signed``) appends three Python scalars to three lists; the side travels
+    as the sign of the quantity (``-0.0`` for an empty sell still reads as a sell). ``flush``
+    turns the lists into columns with one ``np.fromiter`` each and does the rest (clamping,
+    side, notional) vectorised.
+    """
 
-    def __init__(self, symbol: str, capacity: int = 50_000, *, flush_rows: int = 512) -> None:
+    __slots__ = ("symbol", "_ring", "_ts", "_price", "_signed_qty", "_flush_rows", "_last_ts_ms")
+
+    def __init__(self, symbol: str, capacity: int = 50_000, *, flush_rows: int = 2048) -> None:
         self.symbol = symbol
         self._ring = ColumnRing(capacity, TAPE_COLUMNS)
-        self._pending: list[tuple[int, float, float, int, float]] = []
+        self._ts: list[int] = []
+        self._price: list[float] = []
+        self._signed_qty: list[float] = []  # qty for buy aggressors, -qty for sells
         self._flush_rows = max(1, min(flush_rows, capacity))
-        self._last_ts_ms = 0
+        self._last_ts_ms = 0  # newest time flushed so far
 
     @property
     def capacity(self) -> int:
@@ -60,31 +68,42 @@ class TradeTape:
 
     @property
     def pending_rows(self) -> int:
-        return len(self._pending)
+        return len(self._ts)
 
     def __len__(self) -> int:
-        return min(self._ring.capacity, len(self._ring) + len(self._pending))
+        return min(self._ring.capacity, len(self._ring) + len(self._ts))
 
     def add(self, ts_ms: int, price: float, qty: float, side_sign: int) -> None:
         """Record one trade (``side_sign`` +1 buy aggressor, -1 sell). Out-of-order trades are
         clamped to the newest time seen so ``since`` stays a binary search."""
-        if ts_ms < self._last_ts_ms:
-            ts_ms = self._last_ts_ms
-        else:
-            self._last_ts_ms = ts_ms
-        pending = self._pending
-        pending.append((ts_ms, price, qty, side_sign, price * qty))
-        if len(pending) >= self._flush_rows:
+        self.add_signed(ts_ms, price, qty if side_sign > 0 else -qty)
+
+    def add_signed(self, ts_ms: int, price: float, signed_qty: float) -> None:
+        """Hot path of ``add``: ``signed_qty`` is ``qty`` for a buy aggressor, ``-qty`` for a sell."""
+        times = self._ts
+        times.append(ts_ms)
+        self._price.append(price)
+        self._signed_qty.append(signed_qty)
+        if len(times) >= self._flush_rows:
             self.flush()
 
     def flush(self) -> None:
         """Move pending trades into the ring (called automatically)."""
-        pending = self._pending
-        if not pending:
+        count = len(self._ts)
+        if not count:
             return
-        ts_ms, price, qty, side, notional = zip(*pending, strict=True)
-        self._ring.extend({"ts_ms": ts_ms, "price": price, "qty": qty, "side": side, "notional": notional})
-        pending.clear()
+        ts_ms = np.fromiter(self._ts, np.int64, count)
+        np.maximum.accumulate(ts_ms, out=ts_ms)  # clamp each trade to the newest time before it
+        np.maximum(ts_ms, self._last_ts_ms, out=ts_ms)
+        self._last_ts_ms = int(ts_ms[-1])
+        price = np.fromiter(self._price, np.float64, count)
+        signed_qty = np.fromiter(self._signed_qty, np.float64, count)
+        qty = np.abs(signed_qty)
+        side = np.where(np.signbit(signed_qty), -1, 1).astype(np.int8)
+        self._ring.extend({"ts_ms": ts_ms, "price": price, "qty": qty, "side": side, "notional": price * qty})
+        self._ts.clear()
+        self._price.clear()
+        self._signed_qty.clear()
 
     def _arrays(self, first: int | None, last: int | None) -> TradeArrays:
         self.flush()
@@ -109,5 +128,7 @@ class TradeTape:
         return int(times[0]) if times.shape[0] else None
 
     def clear(self) -> None:
-        self._pending.clear()
+        self._ts.clear()
+        self._price.clear()
+        self._signed_qty.clear()
         self._ring.clear()

@@ -95,7 +95,7 @@ def reference_touches(swings: list[tuple[str, int, int, float, bool]]) -> int:
 def reference_tolerance(htf: dict[str, CandleArrays], ts_ms: int) -> float:
     daily = htf["1d"].until(ts_ms)
     daily_atr = talib.ATR(daily.high, daily.low, daily.close, 14)[-1]
-    return max(last_close(htf, ts_ms) * 0.015, 0.25 * daily_atr)
+    return max(min(last_close(htf, ts_ms) * 0.015, 0.5 * daily_atr), 0.25 * daily_atr)
 
 
 # ---------------------------------------------------------------------------- tests

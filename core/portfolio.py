@@ -1,0 +1,86 @@
+"""Open positions after EXECUTE: managed exits, their events pushed to the trader and journaled,
+closed trades recorded for /stats and the daily-loss breaker."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+
+from core.approvals import ApprovalStore, JournalEntry
+from core.execution import ContractSpec
+from core.exits import managed_from_plan
+from core.models import Fill, TradePlan
+from core.ports import Broker, Clock, Notifier
+from core.position_monitor import EventKind, PositionEvent, PositionMonitor
+from core.stats import ClosedTrade
+from core.trading_state import TradingRecords
+
+log = logging.getLogger("moneybot.portfolio")
+
+
+class Portfolio:
+    def __init__(self, *, broker: Broker, store: ApprovalStore, records: TradingRecords, clock: Clock,
+                 contract_spec: Callable[[str], Awaitable[ContractSpec]]) -> None:
+        self.broker = broker
+        self._store = store
+        self._records = records
+        self._clock = clock
+        self._contract_spec = contract_spec
+        self.monitor: PositionMonitor | None = None
+        self.notifier: Notifier | None = None
+        self._realized: dict[int, float] = {}
+
+    async def manage(self, fill: Fill, plan: TradePlan) -> None:
+        """Hand a just-opened position to the exit manager (TP1 partial, breakeven, trailing, T2/T3)."""
+        if self.monitor is None:
+            return
+        spec = await self._contract_spec(fill.symbol)
+        self.monitor.manage(managed_from_plan(fill, plan, take_profit=plan.targets[-1],
+                                              volume_step=spec.volume_step, volume_min=spec.volume_min))
+
+    async def on_event(self, event: PositionEvent) -> None:
+        """From the position monitor: journal it, push it to the card's chat, record closes."""
+        approval = await self._store.approval_for_ticket(event.ticket)
+        realized = event.fill.realized_pnl if event.fill else 0.0
+        if event.fill and event.kind in (EventKind.PARTIAL_CLOSE, EventKind.CLOSED):
+            self._realized[event.ticket] = self._realized.get(event.ticket, 0.0) + realized
+        await self._store.add_journal(JournalEntry(
+            ts_ms=event.ts_ms, kind=event.kind.value, text=event.text, symbol=event.symbol,
+            approval_id=approval.id if approval else None, ticket=event.ticket,
+            data={"reason": event.reason, "realized_pnl": realized,
+                  "price": event.fill.price if event.fill else None}))
+        if event.kind is EventKind.CLOSED:
+            await self._record_close(event.ticket, event.ts_ms, event.reason, event.fill, approval)
+        if self.notifier is not None and approval is not None:
+            await self.notifier.send(approval.chat_id, f"<b>{html.escape(event.symbol)}</b> #{event.ticket}: "
+                                                       f"{html.escape(event.text)}")
+
+    async def close(self, ticket: int, *, by: int) -> Fill:
+        """A trader's manual close of the whole position (BrokerError when the broker refuses)."""
+        fill = await self.broker.close(ticket)
+        if self.monitor is not None:
+            self.monitor.forget(ticket)
+        self._realized[ticket] = self._realized.get(ticket, 0.0) + fill.realized_pnl
+        approval = await self._store.approval_for_ticket(ticket)
+        await self._store.add_journal(JournalEntry(
+            ts_ms=fill.ts_ms, kind="close", text=f"closed by {by} at {fill.price:g}, P/L {fill.realized_pnl:+.2f}",
+            symbol=fill.symbol, approval_id=approval.id if approval else None, ticket=ticket,
+            data={"reason": "manual", "realized_pnl": fill.realized_pnl, "price": fill.price}))
+        await self._record_close(ticket, fill.ts_ms, "manual close", fill, approval)
+        return fill
+
+    async def _record_close(self, ticket: int, ts_ms: int, reason: str, fill: Fill | None, approval) -> None:
+        order = await self._store.get_order(approval.id) if approval else None
+        if order is None or order.fill_price is None:
+            log.info("position %s closed but it is not one of our approvals; not in the stats", ticket)
+            return
+        plan = approval.plan
+        spec = await self._contract_spec(plan.symbol)
+        risk_amount = abs(order.fill_price - (order.stop_loss or plan.stop)) * order.volume * spec.contract_size
+        await self._records.add_closed_trade(ClosedTrade(
+            approval_id=approval.id, ticket=ticket, symbol=plan.symbol, direction=plan.direction,
+            setup_type=plan.setup_type, entry_price=order.fill_price,
+            exit_price=fill.price if fill else order.fill_price, volume=order.volume,
+            realized_pnl=self._realized.pop(ticket, 0.0), risk_amount=risk_amount,
+            open_ts_ms=approval.decided_ts_ms or approval.created_ts_ms, close_ts_ms=ts_ms, exit_reason=reason))
