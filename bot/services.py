@@ -14,7 +14,7 @@ from core.feeds.binance_endpoints import BinanceEndpoints
 from core.market.health import FeedHealth, HealthParams
 from core.market.state import MarketState, MarketStateParams
 from core.market.symbols import SymbolMap, default_specs
-from core.models import HTF_INTERVALS, DataSource
+from core.models import HTF_INTERVALS, DataSource, Role
 from core.ports import Clock, HistoryProvider, MarketFeed, SystemClock
 
 if TYPE_CHECKING:
@@ -79,9 +79,10 @@ async def attach_notifier(runtime: Runtime, bot) -> None:
     if runtime.run_jobs:
         scheduler = start_jobs(runtime, notifier, tools)
         runtime.stack.callback(scheduler.shutdown, wait=False)
+    admins = [u.telegram_id for u in runtime.users.all() if u.role is Role.ADMIN]
     for note in runtime.pending_notes:
-        for admin in runtime.settings.admin_ids:
-            await notifier.send(admin, note)
+        for admin in admins:
+            await notifier.send(admin, "⚠️ " + note)
     runtime.pending_notes.clear()
 
 

@@ -23,16 +23,29 @@ def _check_capacity(capacity: int) -> int:
 
 
 class RingBuffer:
-    """A 1-D ring of ``capacity`` values of one numpy dtype."""
+    """A 1-D ring of ``capacity`` values of one numpy dtype.
 
-    __slots__ = ("_buffer", "_capacity", "_head", "_size", "_total")
+    The storage is allocated on the first write, uninitialised (only written slots are ever
+    read): a symbol has dozens of rings, most of which (higher timeframes of a symbol without
+    history, say) may never be written, so creating them is nearly free. ``nbytes`` counts the
+    full storage either way.
+    """
+
+    __slots__ = ("_buffer", "_dtype", "_capacity", "_head", "_size", "_total")
 
     def __init__(self, capacity: int, dtype: Any = np.float64) -> None:
         self._capacity = _check_capacity(capacity)
-        self._buffer = np.zeros(2 * self._capacity, dtype=dtype)
+        self._dtype = np.dtype(dtype)
+        self._buffer: np.ndarray | None = None
         self._head = 0  # index of the next write, in [0, capacity)
         self._size = 0
         self._total = 0
+
+    def _storage(self) -> np.ndarray:
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = np.empty(2 * self._capacity, dtype=self._dtype)
+        return buffer
 
     @property
     def capacity(self) -> int:
@@ -40,7 +53,7 @@ class RingBuffer:
 
     @property
     def dtype(self) -> np.dtype:
-        return self._buffer.dtype
+        return self._dtype
 
     @property
     def total_appended(self) -> int:
@@ -49,14 +62,14 @@ class RingBuffer:
 
     @property
     def nbytes(self) -> int:
-        return int(self._buffer.nbytes)
+        return 2 * self._capacity * self._dtype.itemsize
 
     def __len__(self) -> int:
         return self._size
 
     def append(self, value: Any) -> None:
         head = self._head
-        buffer = self._buffer
+        buffer = self._buffer if self._buffer is not None else self._storage()
         buffer[head] = value
         buffer[head + self._capacity] = value
         self._head = head + 1 if head + 1 < self._capacity else 0
@@ -65,27 +78,28 @@ class RingBuffer:
         self._total += 1
 
     def extend(self, values: Iterable[Any] | np.ndarray) -> None:
-        array = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=self._buffer.dtype)
+        array = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=self._dtype)
         count = int(array.shape[0])
         if count == 0:
             return
+        buffer = self._storage()
         capacity = self._capacity
         self._total += count
         if count >= capacity:
             tail = array[count - capacity:]
-            self._buffer[:capacity] = tail
-            self._buffer[capacity:] = tail
+            buffer[:capacity] = tail
+            buffer[capacity:] = tail
             self._head = 0
             self._size = capacity
             return
         head = self._head
         first = min(count, capacity - head)
-        self._buffer[head:head + first] = array[:first]
-        self._buffer[head + capacity:head + capacity + first] = array[:first]
+        buffer[head:head + first] = array[:first]
+        buffer[head + capacity:head + capacity + first] = array[:first]
         rest = count - first
         if rest:
-            self._buffer[:rest] = array[first:]
-            self._buffer[capacity:capacity + rest] = array[first:]
+            buffer[:rest] = array[first:]
+            buffer[capacity:capacity + rest] = array[first:]
         self._head = (head + count) % capacity
         self._size = min(capacity, self._size + count)
 
@@ -93,15 +107,16 @@ class RingBuffer:
         """Overwrite the newest value (e.g. a corrected candle for the same open time)."""
         if not self._size:
             raise IndexError("replace_last on an empty ring")
+        buffer = self._storage()
         index = self._head - 1 if self._head else self._capacity - 1
-        self._buffer[index] = value
-        self._buffer[index + self._capacity] = value
+        buffer[index] = value
+        buffer[index + self._capacity] = value
 
     def view(self, last: int | None = None) -> np.ndarray:
         """The newest ``last`` values (all by default), oldest first, as a read-only view."""
         count = self._size if last is None else max(0, min(int(last), self._size))
         end = self._head + self._capacity
-        out = self._buffer[end - count:end]
+        out = self._storage()[end - count:end] if count else np.empty(0, dtype=self._dtype)
         out.flags.writeable = False
         return out
 
@@ -112,7 +127,7 @@ class RingBuffer:
     def last(self) -> Any:
         if not self._size:
             raise IndexError("last of an empty ring")
-        return self._buffer[self._head + self._capacity - 1].item()
+        return self._storage()[self._head + self._capacity - 1].item()
 
     def clear(self) -> None:
         self._head = 0

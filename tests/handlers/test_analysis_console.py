@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,20 @@ MONEY = {"": 1.0, "k": 1e3, "M": 1e6}
 
 
 @pytest.fixture(scope="module")
-def console_output(tmp_path_factory) -> str:
+def console_run(tmp_path_factory) -> tuple[str, float]:
     data_dir = tmp_path_factory.mktemp("console") / "data"
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONEYBOT_", "DATABASE_"))}
     environ.update({"MONEYBOT_DATA_DIR": str(data_dir), "MARKET_FEED": "sim"})
+    started_s = time.time()
     result = subprocess.run([sys.executable, "-m", "bot", "chat"], input=SCRIPT, capture_output=True, text=True,
                             cwd=REPO, env=environ, timeout=120)
     assert result.returncode == 0, result.stderr
-    return result.stdout
+    return result.stdout, started_s
+
+
+@pytest.fixture
+def console_output(console_run) -> str:
+    return console_run[0]
 
 
 def _section(out: str, start: str, end: str) -> str:
@@ -31,14 +38,21 @@ def _section(out: str, start: str, end: str) -> str:
 
 
 def _money(text: str) -> float:
-    number, suffix = re.fullmatch(r"-?\$([\d.]+)([kM]?)", text).groups()
+    number, suffix = re.fullmatch(r"[+-]?\$([\d.]+)([kM]?)", text).groups()
     return float(number) * MONEY[suffix]
 
 
-def test_the_first_card_is_fresh_and_complete(console_output):
+def test_the_first_card_is_fresh_and_complete(console_run):
+    console_output, started_s = console_run
     card = _section(console_output, "BTCUSD ", "[photo]")
     assert card.startswith("BTCUSD ") and "[SIMULATED]" in card
-    assert "s old (limit" not in card  # the console waited for the simulator to reach the clock
+    # the simulator starts at the whole minute; the console must bring it up to the clock before
+    # answering, so the first card's data is from after the process started, not up to a minute before
+    hours, minutes, seconds = map(int, re.search(r"^Price [\d,.]+ · (\d\d):(\d\d):(\d\d) UTC", card,
+                                                 re.MULTILINE).groups())
+    card_s, started_of_day = hours * 3600 + minutes * 60 + seconds, int(started_s) % 86400
+    assert (card_s - started_of_day) % 86400 < 600
+    assert "s old (limit" not in card
     assert "Not ready" not in console_output
     for part in ("Zones (nearest)", "RSI: 1h", "Volume (1h):", "Order flow:", "Why: Signals net"):
         assert part in card
