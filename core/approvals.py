@@ -24,7 +24,7 @@ from core.tunables import Tunable
 
 TUNABLES: tuple[Tunable, ...] = (
     Tunable("approvals.ttl_s", int, 300, "seconds a card waits for EXECUTE/WAIT/REJECT before it expires",
-            30, 86_400, unit="s"),
+            10, 86_400, unit="s"),
     Tunable("approvals.wait_rechecks", int, 3, "re-checks after WAIT before the signal is dropped", 1, 20),
     Tunable("approvals.wait_window_min", int, 30, "minutes over which WAIT re-checks are spread", 1, 1440,
             unit="min"),

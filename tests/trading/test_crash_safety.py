@@ -1,0 +1,71 @@
+"""Kill the bot between the order record and the broker call, and after the broker call: on restart
+the state is reconciled with the broker and no order is lost or doubled."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.paths import REPO
+
+LOOSEN = ("/set signal.min_confidence 0\n/set signal.direction_threshold 0\n/set signal.min_risk_reward 0.5\n"
+          "/set risk.min_confidence 0\n")
+
+
+def _chat(data_dir, stdin: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONEYBOT_", "DATABASE_"))}
+    environ.update({"MONEYBOT_DATA_DIR": str(data_dir), "MARKET_FEED": "sim", **env})
+    return subprocess.run([sys.executable, "-m", "bot", "chat"], input=stdin, capture_output=True, text=True,
+                          cwd=REPO, env=environ, timeout=180)
+
+
+def _orders(data_dir) -> list[tuple[str, str, int | None]]:
+    with sqlite3.connect(data_dir / "moneybot.db") as db:
+        return db.execute("select approval_id, state, ticket from orders").fetchall()
+
+
+def _approvals(data_dir) -> dict[str, str]:
+    with sqlite3.connect(data_dir / "moneybot.db") as db:
+        return dict(db.execute("select id, state from approvals").fetchall())
+
+
+def _paper_positions(data_dir) -> list[dict]:
+    path = data_dir / "paper_broker.json"
+    return json.loads(path.read_text())["positions"] if path.exists() else []
+
+
+@pytest.mark.slow
+def test_crash_before_the_broker_call_places_nothing_and_says_so(tmp_path):
+    data = tmp_path / "data"
+    first = _chat(data, LOOSEN + "/analyse BTCUSD\n!EXECUTE\n", MONEYBOT_CRASH_AT="before_broker")
+    assert first.returncode == 86, first.stdout + first.stderr
+    [(approval_id, state, ticket)] = _orders(data)
+    assert state == "submitting" and ticket is None
+    assert _paper_positions(data) == []
+
+    second = _chat(data, "/positions\n")
+    assert second.returncode == 0, second.stderr
+    assert "was NOT placed" in second.stdout and "No open positions" in second.stdout
+    assert _orders(data) == [(approval_id, "failed", None)]
+    assert _approvals(data)[approval_id] == "failed"
+
+
+@pytest.mark.slow
+def test_crash_after_the_broker_call_is_adopted_without_a_second_order(tmp_path):
+    data = tmp_path / "data"
+    first = _chat(data, LOOSEN + "/analyse BTCUSD\n!EXECUTE\n", MONEYBOT_CRASH_AT="after_broker")
+    assert first.returncode == 86, first.stdout + first.stderr
+    [(approval_id, state, _ticket)] = _orders(data)
+    assert state == "submitting"
+    [position] = _paper_positions(data)
+
+    second = _chat(data, "/positions\n")
+    assert second.returncode == 0, second.stderr
+    assert "placed before the restart" in second.stdout
+    assert f"#{position['ticket']}" in second.stdout
+    assert _orders(data) == [(approval_id, "filled", position["ticket"])]
+    assert _approvals(data)[approval_id] == "executed"
+    assert len(_paper_positions(data)) == 1
