@@ -14,12 +14,13 @@ looked up in a per-decoder route cache, so the symbol mapping runs once per stre
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from core.models import BookSnapshot, Candle, MarketEvent, Side, StreamKind, Trade
+from core.market.fast_models import TRADE_SHELL, new_book, new_candle, new_trade
+from core.models import MarketEvent, Side, StreamKind, Trade
 
 SPOT = "spot"
 FUTURES = "futures"
@@ -222,7 +223,7 @@ class BinanceDecoder:
         """
         agg_symbols, typed, slow = self._agg_symbols, self._typed, self._slow
         decode_by_byte, errors = _DECODE_BY_BYTE, (msgspec.DecodeError, IndexError)
-        agg_frame, new, shell, trade_cls, sell, buy = _AggTradeFrame, _new, _TradeShell, Trade, _SELL, _BUY
+        agg_frame, new, shell, trade_cls, sell, buy = _AggTradeFrame, object.__new__, TRADE_SHELL, Trade, _SELL, _BUY
 
         def decode(frame: bytes | str, recv_ts_ms: int) -> MarketEvent | None:
             if type(frame) is str:
@@ -235,7 +236,7 @@ class BinanceDecoder:
                 symbol = agg_symbols.get(msg.stream)
                 if symbol is not None:
                     d = msg.data
-                    trade = new(shell)  # see _shell_of: the Trade constructor, minus the frozen guard
+                    trade = new(shell)  # fast_models.new_trade, inlined
                     trade.symbol = symbol
                     trade.trade_id = d.a
                     trade.price = d.p
@@ -327,69 +328,8 @@ def _head(frame: bytes | str) -> str:
 
 
 # ---------------------------------------------------------------------------- fast constructors
-# Frozen dataclasses set each field through object.__setattr__, which costs about as much as
-# decoding a trade. These build the same objects faster: an instance of a plain "shell" class
-# with the same slots is filled with ordinary attribute stores, then its class is switched to
-# the model (CPython allows that between classes of identical layout, and checks it). Only the
-# frozen guard is bypassed; test_binance_decode checks the results equal the normal
-# constructors, and _shell_of fails loudly at import if core.models changes shape.
+# (core.market.fast_models: the models' constructors minus the frozen guard, several times faster)
 
-
-def _shell_of(cls: type, names: tuple[str, ...]) -> type:
-    actual = tuple(f.name for f in fields(cls))
-    if actual != names or tuple(getattr(cls, "__slots__", ())) != names:
-        raise TypeError(f"core.models.{cls.__name__} fields changed to {actual}; update binance_decode")
-    shell = type(f"_{cls.__name__}Shell", (), {"__slots__": names, "__module__": __name__})
-    probe = object.__new__(shell)
-    probe.__class__ = cls  # raises TypeError if the layouts differ
-    return shell
-
-
-_new = object.__new__
-_TradeShell = _shell_of(Trade, ("symbol", "trade_id", "price", "qty", "ts_ms", "side"))
-_BookShell = _shell_of(BookSnapshot, ("symbol", "ts_ms", "last_update_id", "bids", "asks"))
-_CandleShell = _shell_of(Candle, ("symbol", "interval", "open_time_ms", "open", "high", "low", "close", "volume",
-                                  "closed", "quote_volume", "trades", "taker_buy_volume"))
-
-
-def _new_trade(symbol: str, trade_id: int, price: float, qty: float, ts_ms: int, side: Side) -> Trade:
-    trade = _new(_TradeShell)
-    trade.symbol = symbol
-    trade.trade_id = trade_id
-    trade.price = price
-    trade.qty = qty
-    trade.ts_ms = ts_ms
-    trade.side = side
-    trade.__class__ = Trade
-    return trade
-
-
-def _new_book(symbol: str, ts_ms: int, last_update_id: int, bids: Levels, asks: Levels) -> BookSnapshot:
-    book = _new(_BookShell)
-    book.symbol = symbol
-    book.ts_ms = ts_ms
-    book.last_update_id = last_update_id
-    book.bids = bids
-    book.asks = asks
-    book.__class__ = BookSnapshot
-    return book
-
-
-def _new_candle(symbol: str, interval: str, open_time_ms: int, open_: float, high: float, low: float,
-                close: float, volume: float, closed: bool, quote_volume: float, trades: int,
-                taker_buy_volume: float) -> Candle:
-    candle = _new(_CandleShell)
-    candle.symbol = symbol
-    candle.interval = interval
-    candle.open_time_ms = open_time_ms
-    candle.open = open_
-    candle.high = high
-    candle.low = low
-    candle.close = close
-    candle.volume = volume
-    candle.closed = closed
-    candle.quote_volume = quote_volume
-    candle.trades = trades
-    candle.taker_buy_volume = taker_buy_volume
-    candle.__class__ = Candle
-    return candle
+_new_trade = new_trade
+_new_book = new_book
+_new_candle = new_candle

@@ -15,7 +15,7 @@ more than ``candle_close_grace_ms`` ago even when no trade arrives, flat-filling
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -50,6 +50,7 @@ TUNABLES: tuple[Tunable, ...] = (
 _INF = float("inf")
 _BUY = Side.BUY
 _TRADE_ORIGIN = PriceOrigin.TRADE
+_NO_PRICE = LatestPrice()  # placeholder until a symbol's first trade binds its real record
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +75,8 @@ class MarketStateParams:
 class _Symbol:
     """Everything kept for one symbol (all of it bounded)."""
 
-    __slots__ = ("symbol", "builder", "add_to_second", "store", "tape", "add_to_tape", "tape_capacity", "book",
-                 "kline_second_ms", "last_trade_id", "latest")
+    __slots__ = ("symbol", "builder", "add_to_second", "store", "tape", "tape_ts", "tape_price", "tape_signed_qty",
+                 "tape_flush_rows", "tape_capacity", "book", "kline_second_ms", "last_trade_id", "latest")
 
     def __init__(self, symbol: str, params: MarketStateParams) -> None:
         self.symbol = symbol
@@ -86,8 +87,11 @@ class _Symbol:
                                  history_capacity=params.history_capacity)
         # allocated on the first trade (broker-only symbols have none), with the price record
         self.tape: TradeTape | None = None
-        self.add_to_tape: Callable[[int, float, float], None] | None = None
-        self.latest: LatestPrice | None = None
+        self.tape_ts: list[int] | None = None  # the tape's pending columns (TradeTape.pending_columns)
+        self.tape_price: list[float] = []
+        self.tape_signed_qty: list[float] = []
+        self.tape_flush_rows = 0
+        self.latest: LatestPrice = _NO_PRICE
         self.tape_capacity = params.tape_capacity
         self.book: BookSnapshot | None = None
         self.kline_second_ms = -1  # open time of the newest closed 1s kline
@@ -106,10 +110,11 @@ class MarketState:
         self.params = params or MarketStateParams()
         self.prices = PriceCache(source)
         self._record_messages = self.params.record_messages and health is not None
+        self._watch_trade_ids = self.params.detect_trade_gaps and health is not None
         self._symbols: dict[str, _Symbol] = {}
         for symbol in symbol_map.symbols():
             self._state(symbol)
-        self._dispatch = {Trade: self._on_trade, Candle: self._on_candle, BookSnapshot: self._on_book}
+        self._dispatch = {Candle: self._on_candle, BookSnapshot: self._on_book}  # trades: inline in apply
 
     def _state(self, symbol: str) -> _Symbol:
         state = self._symbols.get(symbol)
@@ -120,40 +125,38 @@ class MarketState:
     # ------------------------------------------------------------------ ingest (hot path)
 
     def apply(self, event: MarketEvent) -> None:
-        """Take one event from a feed (fast; never raises on bad data, it records it)."""
-        if type(event) is Trade:  # the most frequent event: skip the table
-            self._on_trade(event)
+        """Take one event from a feed (fast; never raises on bad data, it records it).
+
+        Trades, the most frequent event, are handled inline (the ingest hot path: a call
+        costs as much as the work): tape columns, forming 1s candle, price and trade id.
+        """
+        if type(event) is not Trade:
+            handler = self._dispatch.get(type(event))
+            if handler is None:
+                raise TypeError(f"MarketState.apply takes Candle, Trade or BookSnapshot, not {type(event).__name__}")
+            handler(event)
             return
-        handler = self._dispatch.get(type(event))
-        if handler is None:
-            raise TypeError(f"MarketState.apply takes Candle, Trade or BookSnapshot, not {type(event).__name__}")
-        handler(event)
-
-    def apply_many(self, events: Iterable[MarketEvent]) -> None:
-        dispatch = self._dispatch
-        for event in events:
-            dispatch[type(event)](event)
-
-    def _on_trade(self, trade: Trade) -> None:
-        """The ingest hot path: tape, forming 1s candle, price and trade id, inlined where a call
-        would cost more than the work."""
-        symbol = trade.symbol
+        symbol = event.symbol
         state = self._symbols.get(symbol) or self._state(symbol)
-        price = trade.price
-        qty = trade.qty
-        ts_ms = trade.ts_ms
+        price = event.price
+        qty = event.qty
+        ts_ms = event.ts_ms
         if not (0.0 < price < _INF and 0.0 <= qty < _INF):
             self._invalid(symbol, StreamKind.TRADE, f"bad trade price {price!r} or qty {qty!r}")
             return
-        add_to_tape = state.add_to_tape
-        if add_to_tape is None:
-            add_to_tape = self._first_trade(state)
-        if trade.side is _BUY:
-            add_to_tape(ts_ms, price, qty)
+        tape_ts = state.tape_ts
+        if tape_ts is None:
+            tape_ts = self._first_trade(state)
+        tape_ts.append(ts_ms)  # TradeTape.add_signed, inlined
+        state.tape_price.append(price)
+        if event.side is _BUY:
+            state.tape_signed_qty.append(qty)
             closed = state.add_to_second(ts_ms, price, qty, True)
         else:
-            add_to_tape(ts_ms, price, -qty)
+            state.tape_signed_qty.append(-qty)
             closed = state.add_to_second(ts_ms, price, qty, False)
+        if len(tape_ts) >= state.tape_flush_rows:
+            state.tape.flush()
         if closed is not None:
             self._seconds_from_trades(state, closed)
         latest = state.latest
@@ -161,21 +164,32 @@ class MarketState:
             latest.ts_ms = ts_ms
             latest.price = price
             latest.origin = _TRADE_ORIGIN
-        trade_id = trade.trade_id
-        last_id = state.last_trade_id
-        if trade_id > last_id:
-            if last_id and trade_id != last_id + 1 and self.params.detect_trade_gaps and self.health:
-                self.health.record_gap(symbol, StreamKind.TRADE, self.clock.now_ms(),
-                                       f"{trade_id - last_id - 1} trades missed after id {last_id}")
+        trade_id = event.trade_id
+        if trade_id > state.last_trade_id:
+            if self._watch_trade_ids:
+                self._check_trade_id(state, trade_id)
             state.last_trade_id = trade_id
         if self._record_messages:
             self._record_message(symbol, StreamKind.TRADE)
 
-    def _first_trade(self, state: _Symbol) -> Callable[[int, float, float], None]:
-        state.tape = TradeTape(state.symbol, state.tape_capacity)
-        state.add_to_tape = state.tape.add_signed
+    def apply_many(self, events: Iterable[MarketEvent]) -> None:
+        apply = self.apply
+        for event in events:
+            apply(event)
+
+    def _first_trade(self, state: _Symbol) -> list[int]:
+        """Allocate the tape (and bind its pending columns) and the price record of ``state``."""
+        tape = state.tape = TradeTape(state.symbol, state.tape_capacity)
+        state.tape_ts, state.tape_price, state.tape_signed_qty = tape.pending_columns()
+        state.tape_flush_rows = tape.flush_rows
         state.latest = self.prices.latest(state.symbol)
-        return state.add_to_tape
+        return state.tape_ts
+
+    def _check_trade_id(self, state: _Symbol, trade_id: int) -> None:
+        last_id = state.last_trade_id
+        if last_id and trade_id != last_id + 1 and self.health is not None:
+            self.health.record_gap(state.symbol, StreamKind.TRADE, self.clock.now_ms(),
+                                   f"{trade_id - last_id - 1} trades missed after id {last_id}")
 
     def _seconds_from_trades(self, state: _Symbol, closed: list[Candle]) -> None:
         preference_ms = self.params.kline_preference_ms

@@ -70,6 +70,16 @@ class TradeTape:
     def pending_rows(self) -> int:
         return len(self._ts)
 
+    @property
+    def flush_rows(self) -> int:
+        return self._flush_rows
+
+    def pending_columns(self) -> tuple[list[int], list[float], list[float]]:
+        """The lists ``add_signed`` appends to (ts_ms, price, signed qty), for a writer that
+        inlines it (``MarketState.apply``): append to all three, then call ``flush`` once they
+        hold ``flush_rows``. They are cleared in place, so the references stay valid."""
+        return self._ts, self._price, self._signed_qty
+
     def __len__(self) -> int:
         return min(self._ring.capacity, len(self._ring) + len(self._ts))
 
