@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from core.market.fast_models import new_candle
 from core.models import Candle, Side, Trade, interval_ms
 
 DAY_MS = 86_400_000
@@ -37,6 +38,16 @@ _THREE_DAY_OFFSET_MS = DAY_MS  # Binance 3d buckets start on days with day_index
 
 # ---------------------------------------------------------------------------- bucket maths
 
+_LENGTH_MS: dict[str, int] = {}
+
+
+def _length_ms(interval: str) -> int:
+    """``interval_ms``, memoised (it parses the string; bucket maths runs for every candle)."""
+    length = _LENGTH_MS.get(interval)
+    if length is None:
+        length = _LENGTH_MS[interval] = interval_ms(interval)
+    return length
+
 
 def bucket_start_ms(ts_ms: int, interval: str) -> int:
     """Open time of the ``interval`` bucket containing ``ts_ms``."""
@@ -45,7 +56,7 @@ def bucket_start_ms(ts_ms: int, interval: str) -> int:
         moment = datetime.fromtimestamp(ts_ms / 1000, UTC)
         index = (moment.year * 12 + moment.month - 1) // months * months
         return int(datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC).timestamp() * 1000)
-    length = interval_ms(interval)
+    length = _length_ms(interval)
     if interval.endswith("w"):
         return ts_ms - (ts_ms - _MONDAY_OFFSET_MS) % length
     if interval == "3d":
@@ -60,12 +71,12 @@ def next_bucket_start_ms(open_ms: int, interval: str) -> int:
         moment = datetime.fromtimestamp(open_ms / 1000, UTC)
         index = moment.year * 12 + moment.month - 1 + months
         return int(datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC).timestamp() * 1000)
-    return open_ms + interval_ms(interval)
+    return open_ms + _length_ms(interval)
 
 
 def flat_candle(symbol: str, interval: str, open_ms: int, price: float) -> Candle:
     """A bucket without trades: every price at the previous close, no volume."""
-    return Candle(symbol, interval, open_ms, price, price, price, price, 0.0, True)
+    return new_candle(symbol, interval, open_ms, price, price, price, price, 0.0, True)
 
 
 def merge_candles(symbol: str, interval: str, open_ms: int, parts: Sequence[Candle], *,
@@ -75,7 +86,7 @@ def merge_candles(symbol: str, interval: str, open_ms: int, parts: Sequence[Cand
     if not parts:
         raise ValueError("merge_candles needs at least one candle")
     priced = [c for c in parts if c.volume > 0.0] or list(parts)
-    return Candle(
+    return new_candle(
         symbol, interval, open_ms, priced[0].open, max(c.high for c in priced), min(c.low for c in priced),
         parts[-1].close, sum(c.volume for c in parts), closed, sum(c.quote_volume for c in parts),
         sum(c.trades for c in parts), sum(c.taker_buy_volume for c in parts),
@@ -183,7 +194,7 @@ class TradeCandleBuilder:
         return closed
 
     def _candle(self, *, closed: bool) -> Candle:
-        return Candle(self.symbol, self.interval, self._open_ms or 0, self._open, self._high, self._low,
+        return new_candle(self.symbol, self.interval, self._open_ms or 0, self._open, self._high, self._low,
                       self._close, self._volume, closed, self._quote, self._count, self._taker_buy)
 
     def forming(self) -> Candle | None:
@@ -222,9 +233,10 @@ class CandleAggregator:
 
     def add(self, candle: Candle) -> list[Candle] | None:
         """Merge one closed candle; returns the buckets that closed (oldest first) or None."""
-        start = bucket_start_ms(candle.open_time_ms, self.interval)
+        open_ms = self._open_ms
         out: list[Candle] | None = None
-        if start != self._open_ms:
+        if open_ms is None or not open_ms <= candle.open_time_ms < self._end_ms:  # not the current bucket
+            start = bucket_start_ms(candle.open_time_ms, self.interval)
             if self._open_ms is not None and start < self._open_ms:
                 self.late += 1
                 return None
@@ -234,7 +246,7 @@ class CandleAggregator:
             self._end_ms = next_bucket_start_ms(start, self.interval)
             self._partial = first_bucket and candle.open_time_ms != start
         self._merge(candle)
-        if candle.close_time_ms + 1 >= self._end_ms:  # the bucket's last part: close it now
+        if candle.open_time_ms + _length_ms(candle.interval) >= self._end_ms:  # the bucket's last part: close it
             closed = self._close_current()
             self._open_ms = self._end_ms
             self._end_ms = next_bucket_start_ms(self._open_ms, self.interval)
@@ -305,7 +317,7 @@ class CandleAggregator:
         return out
 
     def _candle(self, *, closed: bool) -> Candle:
-        return Candle(self.symbol, self.interval, self._open_ms or 0, self._open, self._high, self._low,
+        return new_candle(self.symbol, self.interval, self._open_ms or 0, self._open, self._high, self._low,
                       self._close, self._volume, closed, self._quote, self._count, self._taker_buy)
 
     def forming(self) -> Candle | None:
