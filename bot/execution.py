@@ -100,6 +100,8 @@ def start_jobs(runtime: Runtime, notifier: Notifier, card_tools: CardTools) -> A
         every.append((trading_jobs.feed_prices_to_positions, 1, {"portfolio": portfolio, "market": market}))
     else:
         every.append((trading_jobs.poll_positions, 2, {"portfolio": portfolio}))
+        every.append((trading_jobs.record_broker_quotes, 5, {"price_sync": services["price_sync"],
+                                                             "broker": portfolio.broker, "market": market}))
     for func, seconds, kwargs in every:
         scheduler.add_job(func, "interval", seconds=seconds, kwargs=kwargs, max_instances=1, coalesce=True,
                           misfire_grace_time=30, id=func.__name__)

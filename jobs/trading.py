@@ -6,9 +6,10 @@ import html
 import logging
 from collections.abc import Iterable
 
+from core.market.price_sync import PriceSync
 from core.market.state import MarketState
 from core.portfolio import Portfolio
-from core.ports import Notifier
+from core.ports import Broker, BrokerError, Notifier
 from core.trading import TradingService
 from core.wait_rechecks import CardTools, recheck_waiting
 
@@ -69,3 +70,19 @@ async def check_daily_loss(trading: TradingService, notifier: Notifier | None, a
 def advance_market(market: MarketState) -> None:
     """Close quiet seconds/minutes on time even when no trade arrives."""
     market.advance()
+
+
+async def record_broker_quotes(price_sync: PriceSync, broker: Broker, market: MarketState) -> int:
+    """Pair each broker quote with the Binance price so plans can be translated (MT5 basis)."""
+    recorded = 0
+    for symbol in market.symbols():
+        tick = market.tick(symbol)
+        if tick is None:
+            continue
+        try:
+            quote = await broker.quote(symbol)
+        except BrokerError as e:
+            log.debug("no broker quote for %s: %s", symbol, e.message)
+            continue
+        recorded += price_sync.record_quote(symbol, tick.price, tick.ts_ms, quote.mid, quote.ts_ms)
+    return recorded

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from core.market.candles import CandleAggregator, bucket_start_ms, flat_candle, next_bucket_start_ms
+from core.market.fast_models import new_candle
 from core.market.ring import ColumnRing
 from core.models import HTF_INTERVALS, Candle, CandleArrays
 
@@ -38,7 +39,7 @@ class CandleRing:
 
     __slots__ = ("symbol", "interval", "_ring", "_pending", "_last", "_flush_rows")
 
-    def __init__(self, symbol: str, interval: str, capacity: int, *, flush_rows: int = 64) -> None:
+    def __init__(self, symbol: str, interval: str, capacity: int, *, flush_rows: int = 512) -> None:
         self.symbol = symbol
         self.interval = interval
         self._ring = ColumnRing(capacity, CANDLE_COLUMNS)
@@ -107,7 +108,7 @@ class CandleRing:
     def candles(self, last: int | None = None) -> list[Candle]:
         self._flush()
         cols = self._ring.columns(last, copy=False)
-        return [Candle(self.symbol, self.interval, int(t), float(o), float(h), float(lo), float(c), float(v),
+        return [new_candle(self.symbol, self.interval, int(t), float(o), float(h), float(lo), float(c), float(v),
                        True, float(q), int(n), float(b))
                 for t, o, h, lo, c, v, q, n, b in zip(*(cols[name] for name in CANDLE_COLUMNS), strict=True)]
 
@@ -276,7 +277,7 @@ class CandleStore:
         """Parts are (open, high, low, close, volume, quote, trades, taker_buy); flat parts (no
         volume) set open/high/low only when nothing traded (see ``core.market.candles``)."""
         priced = [p for p in parts if p[4] > 0.0] or parts
-        return Candle(self.symbol, interval, start, priced[0][0], max(p[1] for p in priced),
+        return new_candle(self.symbol, interval, start, priced[0][0], max(p[1] for p in priced),
                       min(p[2] for p in priced), parts[-1][3], sum(p[4] for p in parts), closed,
                       sum(p[5] for p in parts), int(sum(p[6] for p in parts)), sum(p[7] for p in parts))
 
