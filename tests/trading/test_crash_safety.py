@@ -69,3 +69,17 @@ def test_crash_after_the_broker_call_is_adopted_without_a_second_order(tmp_path)
     assert _orders(data) == [(approval_id, "filled", position["ticket"])]
     assert _approvals(data)[approval_id] == "executed"
     assert len(_paper_positions(data)) == 1
+
+
+@pytest.mark.slow
+def test_console_analyse_execute_and_positions(tmp_path):
+    data = tmp_path / "data"
+    run = _chat(data, LOOSEN + "/analyse BTCUSD\n!EXECUTE\n!EXECUTE\n/positions\n")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "[1] EXECUTE  [2] WAIT  [3] REJECT" in out
+    assert "[photo] " in out
+    assert "EXECUTED: ticket" in out
+    assert "No message with buttons to press." in out  # the executed card lost its buttons
+    [position] = _paper_positions(data)
+    assert f"#{position['ticket']} BTCUSD" in out
