@@ -214,25 +214,29 @@ class BinanceDecoder:
 
         ``recv_ts_ms`` stamps spot partial-depth snapshots, whose payload has no event time.
         This is the hot loop of market-data ingest, written as a closure over locals (global
-        and attribute lookups cost as much as the JSON decode): the letter after the first
-        ``@`` (in a combined-stream frame, the one in the stream name) picks a typed struct, so
-        one msgspec decode yields stream name and payload. msgspec checks the whole shape, and
-        ``_typed`` checks that the struct fits the stream, so a frame whose letter came from
-        elsewhere (other key order, control messages) ends on the slow path. aggTrade, the
-        most frequent message, is built inline.
+        and attribute lookups cost as much as the JSON decode). A frame ending like an aggTrade
+        payload is tried as one first and built inline (the most frequent message). Otherwise
+        the letter after the first ``@`` (in a combined-stream frame, the one in the stream
+        name) picks a typed struct, so one msgspec decode yields stream name and payload.
+        Guesses are safe: msgspec checks the whole shape, and ``_typed`` checks that the struct
+        fits the stream, so a frame that fooled either guess (other key order, control
+        messages) ends on the slow path.
         """
         agg_symbols, typed, slow = self._agg_symbols, self._typed, self._slow
         decode_by_byte, errors = _DECODE_BY_BYTE, (msgspec.DecodeError, IndexError)
+        decode_agg = _FRAME_BY_LETTER[ord("a")].decode
         agg_frame, new, shell, trade_cls, sell, buy = _AggTradeFrame, object.__new__, TRADE_SHELL, Trade, _SELL, _BUY
 
         def decode(frame: bytes | str, recv_ts_ms: int) -> MarketEvent | None:
             if type(frame) is str:
                 frame = frame.encode()
+            msg = None
             try:
-                msg = decode_by_byte[frame[frame.find(b"@", 11) + 1]](frame)
+                if frame[-3] == 101:  # b"e": ends like an aggTrade ('"m":true}}'); cheaper than finding "@"
+                    msg = decode_agg(frame)
             except errors:
-                return slow(frame, recv_ts_ms)
-            if type(msg) is agg_frame:
+                pass  # not an aggTrade after all: the general path below decides
+            if msg is not None:
                 symbol = agg_symbols.get(msg.stream)
                 if symbol is not None:
                     d = msg.data
@@ -245,6 +249,11 @@ class BinanceDecoder:
                     trade.side = sell if d.m else buy
                     trade.__class__ = trade_cls
                     return trade
+                return typed(msg, frame, recv_ts_ms)
+            try:
+                msg = decode_by_byte[frame[frame.find(b"@", 11) + 1]](frame)
+            except errors:
+                return slow(frame, recv_ts_ms)
             return typed(msg, frame, recv_ts_ms)
 
         return decode

@@ -90,5 +90,5 @@ async def test_signal_buttons_need_a_trader(market_chat):
     await market_chat.send(f"/allow {STRANGER_ID} viewer")
     [refused] = await market_chat.press(card, data, user_id=STRANGER_ID)
     assert isinstance(refused, AnswerCallbackQuery) and "trader" in refused.text
-    [answer] = await market_chat.press(card, data, user_id=ADMIN_ID)
-    assert "not enabled" in answer.text
+    answers = [c for c in await market_chat.press(card, data, user_id=ADMIN_ID) if isinstance(c, AnswerCallbackQuery)]
+    assert answers and "trader role" not in answers[0].text  # an admin may trade (the flow is in tests/trading)
