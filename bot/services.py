@@ -37,7 +37,7 @@ async def start_services(runtime: Runtime) -> None:
     """Build the market feed, state, history and analysis; start the feed; register services."""
     settings, clock, tunables = runtime.settings, runtime.clock, runtime.tunables
     symbol_map = build_symbol_map(settings)
-    health = FeedHealth(clock, HealthParams.from_values(tunables))
+    health = FeedHealth(clock, HealthParams.from_values(tunables), symbol_resolver=symbol_map.from_binance)
     feed, history, source, label = await _choose_feed(settings, symbol_map, health, runtime)
     market = MarketState(symbol_map, clock, source, health=health,
                          params=MarketStateParams.from_values(tunables,
@@ -49,6 +49,9 @@ async def start_services(runtime: Runtime) -> None:
         catch_up_simulator(feed, clock)
     await feed.start()
     runtime.stack.push_async_callback(feed.stop)
+    done = getattr(feed, "done", None)
+    if source is DataSource.REPLAY and getattr(feed, "speed", 1.0) is None and not getattr(feed, "loop", False):
+        await done.wait()  # REPLAY_SPEED=max: serve the recording's final state from the first message
     runtime.data_source_label = label
     runtime.services.update(
         symbol_map=symbol_map, market=market, feed_health=health, market_feed=feed, history=history,
@@ -123,9 +126,12 @@ async def _choose_feed(settings: Settings, symbol_map: SymbolMap, health: FeedHe
 
 
 def _simulated(settings: Settings, symbol_map: SymbolMap, runtime: Runtime, label: str):
+    from core.feeds.sim_params import SimParams
     from core.feeds.simulator import SimulatedFeed
 
-    feed = SimulatedFeed(symbol_map, seed=settings.sim_seed, clock=runtime.clock)
+    tunables = runtime.tunables
+    feed = SimulatedFeed(symbol_map, seed=settings.sim_seed, clock=runtime.clock, speed=tunables["sim.speed"],
+                         params=SimParams.from_values(tunables))
     return feed, feed.history, DataSource.SIMULATED, label
 
 
