@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 from pathlib import Path
 
 import pytest
 from aiogram.methods import TelegramMethod
+from sqlalchemy import text
 
 from bot.config import load_settings
 from bot.console import ConsoleSession, ConsoleUser
 from bot.runtime import build_runtime
 from bot.telegram import make_bot
 from core.ports import FixedClock
+from db.engine import make_engine
 
 ADMIN_ID = 111
 STRANGER_ID = 999
@@ -111,3 +114,24 @@ async def chat(runtime, tmp_path):
 
 def postgres_url() -> str | None:
     return os.environ.get("MONEYBOT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+async def postgres_database():
+    base = postgres_url()
+    if not base:
+        pytest.skip("MONEYBOT_TEST_POSTGRES_URL not set: no PostgreSQL answered on 127.0.0.1:5432")
+    name = f"moneybot_t_{secrets.token_hex(4)}"
+    admin = make_engine(base)
+    try:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as e:  # noqa: BLE001 - report why, do not hide it
+        await admin.dispose()
+        pytest.fail(f"PostgreSQL at {base} answered but a test database could not be created: {e}")
+    yield base.rsplit("/", 1)[0] + "/" + name
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()

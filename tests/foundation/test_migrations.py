@@ -1,15 +1,11 @@
 """Migrations from empty to head, on SQLite and on the CI PostgreSQL; restarts keep rows."""
 
-import secrets
-
 import pytest
-from sqlalchemy import text
 
 from core.models import Role, User
 from db.engine import make_engine, make_sessions
 from db.migrate import current_revision, head_revision, upgrade
 from db.users import get_user, upsert_user
-from tests.conftest import postgres_url
 
 
 async def _round_trip(url: str) -> None:
@@ -31,27 +27,6 @@ async def _round_trip(url: str) -> None:
 
 async def test_sqlite_upgrade_from_empty_and_restart(tmp_path):
     await _round_trip(f"sqlite+aiosqlite:///{tmp_path}/m.db")
-
-
-@pytest.fixture
-async def postgres_database():
-    base = postgres_url()
-    if not base:
-        pytest.skip("MONEYBOT_TEST_POSTGRES_URL not set: no PostgreSQL answered on 127.0.0.1:5432")
-    name = f"moneybot_t_{secrets.token_hex(4)}"
-    admin = make_engine(base)
-    try:
-        async with admin.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as e:  # noqa: BLE001 - report why, do not hide it
-        await admin.dispose()
-        pytest.fail(f"PostgreSQL at {base} answered but a test database could not be created: {e}")
-    yield base.rsplit("/", 1)[0] + "/" + name
-    async with admin.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
 
 
 @pytest.mark.postgres
