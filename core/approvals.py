@@ -141,6 +141,8 @@ class ApprovalStore(Protocol):
 
     async def add_journal(self, entry: JournalEntry) -> None: ...
 
+    async def journal_for_ticket(self, ticket: int) -> list[JournalEntry]: ...
+
 
 def plan_to_dict(plan: TradePlan) -> dict[str, Any]:
     return {"symbol": plan.symbol, "direction": plan.direction.value, "entry": plan.entry, "stop": plan.stop,

@@ -29,7 +29,6 @@ class Portfolio:
         self._contract_spec = contract_spec
         self.monitor: PositionMonitor | None = None
         self.notifier: Notifier | None = None
-        self._realized: dict[int, float] = {}
 
     async def manage(self, fill: Fill, plan: TradePlan) -> None:
         """Hand a just-opened position to the exit manager (TP1 partial, breakeven, trailing, T2/T3)."""
@@ -43,8 +42,6 @@ class Portfolio:
         """From the position monitor: journal it, push it to the card's chat, record closes."""
         approval = await self._store.approval_for_ticket(event.ticket)
         realized = event.fill.realized_pnl if event.fill else 0.0
-        if event.fill and event.kind in (EventKind.PARTIAL_CLOSE, EventKind.CLOSED):
-            self._realized[event.ticket] = self._realized.get(event.ticket, 0.0) + realized
         await self._store.add_journal(JournalEntry(
             ts_ms=event.ts_ms, kind=event.kind.value, text=event.text, symbol=event.symbol,
             approval_id=approval.id if approval else None, ticket=event.ticket,
@@ -61,7 +58,6 @@ class Portfolio:
         fill = await self.broker.close(ticket)
         if self.monitor is not None:
             self.monitor.forget(ticket)
-        self._realized[ticket] = self._realized.get(ticket, 0.0) + fill.realized_pnl
         approval = await self._store.approval_for_ticket(ticket)
         await self._store.add_journal(JournalEntry(
             ts_ms=fill.ts_ms, kind="close", text=f"closed by {by} at {fill.price:g}, P/L {fill.realized_pnl:+.2f}",
@@ -82,5 +78,11 @@ class Portfolio:
             approval_id=approval.id, ticket=ticket, symbol=plan.symbol, direction=plan.direction,
             setup_type=plan.setup_type, entry_price=order.fill_price,
             exit_price=fill.price if fill else order.fill_price, volume=order.volume,
-            realized_pnl=self._realized.pop(ticket, 0.0), risk_amount=risk_amount,
+            realized_pnl=await self._realized_total(ticket), risk_amount=risk_amount,
             open_ts_ms=approval.decided_ts_ms or approval.created_ts_ms, close_ts_ms=ts_ms, exit_reason=reason))
+
+    async def _realized_total(self, ticket: int) -> float:
+        """P/L of every close of a position (partials and the last), from the journal: it survives restarts."""
+        entries = await self._store.journal_for_ticket(ticket)
+        return sum(float((e.data or {}).get("realized_pnl") or 0.0) for e in entries
+                   if e.kind in (EventKind.PARTIAL_CLOSE.value, EventKind.CLOSED.value, "close"))

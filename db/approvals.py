@@ -138,3 +138,10 @@ class SqlApprovalStore:
             session.add(JournalRow(ts_ms=entry.ts_ms, kind=entry.kind, symbol=entry.symbol,
                                    approval_id=entry.approval_id, ticket=entry.ticket, text=entry.text,
                                    data_json=json.dumps(entry.data or {}, default=str)))
+
+    async def journal_for_ticket(self, ticket: int) -> list[JournalEntry]:
+        async with self._sessions() as session:
+            rows = (await session.exec(select(JournalRow).where(JournalRow.ticket == ticket)
+                                       .order_by(JournalRow.id))).all()
+            return [JournalEntry(ts_ms=r.ts_ms, kind=r.kind, text=r.text, symbol=r.symbol, approval_id=r.approval_id,
+                                 ticket=r.ticket, data=json.loads(r.data_json)) for r in rows]

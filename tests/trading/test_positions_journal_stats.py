@@ -86,3 +86,24 @@ async def test_daily_loss_breaker_trips_alerts_admins_and_blocks(trade_chat, run
     assert await trading.broker.positions() == []
     [status] = _sent(await trade_chat.send("/status"))
     assert "Trading: HALTED" in status
+
+
+async def test_partial_and_final_close_are_summed_from_the_journal(trade_chat, runtime, clock):
+    from core.models import Fill
+    from core.position_monitor import EventKind, PositionEvent
+
+    await _open_position(trade_chat)
+    portfolio = runtime.services["portfolio"]
+    [position] = await runtime.services["broker"].positions()
+    ticket = position.ticket
+
+    def fill(kind: str, pnl: float) -> Fill:
+        return Fill(ticket=ticket, symbol=position.symbol, direction=position.direction, volume=position.volume / 2,
+                    price=position.open_price, ts_ms=clock.now_ms(), kind=kind, realized_pnl=pnl)
+
+    await portfolio.on_event(PositionEvent(EventKind.PARTIAL_CLOSE, ticket, position.symbol, "half at T1",
+                                           clock.now_ms(), "target 1", fill("partial_close", 40.0)))
+    await portfolio.on_event(PositionEvent(EventKind.CLOSED, ticket, position.symbol, "rest at breakeven",
+                                           clock.now_ms(), "breakeven", fill("close", 0.0)))
+    [trade] = await runtime.services["trading"].guard.records.closed_trades()
+    assert trade.ticket == ticket and trade.realized_pnl == 40.0
