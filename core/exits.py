@@ -23,7 +23,7 @@ from typing import Any
 
 from core.execution import floor_to_step
 from core.models import Direction, Fill, TradePlan
-from core.tunables import Tunable
+from core.tunables import Tunable, params_from_values
 
 TUNABLES: tuple[Tunable, ...] = (
     Tunable("exits.tp1_close_pct", float, 50.0, "share of the position closed at target 1", 0, 100, unit="%"),
@@ -55,7 +55,7 @@ class ExitParams:
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> ExitParams:
-        return cls(**{f.name: values[f"exits.{f.name}"] for f in fields(cls) if f"exits.{f.name}" in values})
+        return params_from_values(cls, "exits", values)
 
 
 class ExitStage(StrEnum):

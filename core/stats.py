@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Any
 
 import numpy as np
 
 from core.models import Direction
-from core.tunables import Tunable
+from core.tunables import Tunable, params_from_values
 
 TUNABLES: tuple[Tunable, ...] = (
     Tunable("stats.breakeven_tolerance", float, 0.0, "a closed trade whose P/L is within this of zero counts "
@@ -44,7 +44,7 @@ class StatsParams:
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> StatsParams:
-        return cls(**{f.name: values[f"stats.{f.name}"] for f in fields(cls) if f"stats.{f.name}" in values})
+        return params_from_values(cls, "stats", values)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,8 +9,10 @@ in the database by ``db/settings.py`` with an audit trail).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+P = TypeVar("P")
 
 
 class TunableError(ValueError):
@@ -144,6 +146,12 @@ class TunableValues:
 
     def snapshot(self) -> dict[str, Any]:
         return dict(self._values)
+
+
+def params_from_values(cls: type[P], group: str, values: Mapping[str, Any] | TunableValues) -> P:
+    """A params dataclass from the ``<group>.<field>`` tunables; fields without one keep their default."""
+    found = values.snapshot() if isinstance(values, TunableValues) else values
+    return cls(**{f.name: found[f"{group}.{f.name}"] for f in fields(cls) if f"{group}.{f.name}" in found})
 
 
 def catalog() -> list[Tunable]:

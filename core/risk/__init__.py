@@ -8,7 +8,7 @@ journal stores which passed) plus the computed size. Limits come from the ``risk
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -41,7 +41,7 @@ from core.risk.gates import (
     spread_bps,
 )
 from core.risk.sizing import Sizing, check_size, position_size
-from core.tunables import Tunable
+from core.tunables import Tunable, params_from_values
 
 __all__ = [
     "TUNABLES", "Allowed", "BreakerState", "BreakerUpdate", "CorrelationMatrix", "DailyLoss", "Denied",
@@ -93,8 +93,7 @@ class RiskLimits:
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> RiskLimits:
         """From a tunables snapshot (``{"risk.min_confidence": 55.0, ...}``); missing names keep defaults."""
-        found = {f.name: values[f"risk.{f.name}"] for f in fields(cls) if f"risk.{f.name}" in values}
-        return cls(**found)
+        return params_from_values(cls, "risk", values)
 
 
 @dataclass(frozen=True, slots=True)
