@@ -7,8 +7,10 @@ streams we do not model such as ``bookTicker`` or diff depth). Nothing past this
 Binance payload.
 
 Speed: prices are decoded straight to floats by msgspec typed structs (``strict=False`` accepts
-Binance's decimal strings); the stream name is cut out of the frame with ``bytes.find`` and
-looked up in a per-decoder route cache, so the symbol mapping runs once per stream name.
+Binance's decimal strings), one decode per frame: a frame ending like an aggTrade is tried as one
+first, anything else picks its struct by the letter after the ``@`` of its stream name. Stream
+names are looked up in a per-decoder route cache, so the symbol mapping runs once per stream,
+and events are built with ``core.market.fast_models`` (the frozen models' constructors, faster).
 """
 
 from __future__ import annotations
@@ -224,21 +226,17 @@ class BinanceDecoder:
         """
         agg_symbols, typed, slow = self._agg_symbols, self._typed, self._slow
         decode_by_byte, errors = _DECODE_BY_BYTE, (msgspec.DecodeError, IndexError)
+        not_agg = (msgspec.DecodeError, IndexError, KeyError)  # KeyError: a stream not routed yet
         decode_agg = _FRAME_BY_LETTER[ord("a")].decode
-        agg_frame, new, shell, trade_cls, sell, buy = _AggTradeFrame, object.__new__, TRADE_SHELL, Trade, _SELL, _BUY
+        new, shell, trade_cls, sell, buy = object.__new__, TRADE_SHELL, Trade, _SELL, _BUY
 
         def decode(frame: bytes | str, recv_ts_ms: int) -> MarketEvent | None:
             if type(frame) is str:
                 frame = frame.encode()
-            msg = None
             try:
                 if frame[-3] == 101:  # b"e": ends like an aggTrade ('"m":true}}'); cheaper than finding "@"
                     msg = decode_agg(frame)
-            except errors:
-                pass  # not an aggTrade after all: the general path below decides
-            if msg is not None:
-                symbol = agg_symbols.get(msg.stream)
-                if symbol is not None:
+                    symbol = agg_symbols[msg.stream]
                     d = msg.data
                     trade = new(shell)  # fast_models.new_trade, inlined
                     trade.symbol = symbol
@@ -249,7 +247,8 @@ class BinanceDecoder:
                     trade.side = sell if d.m else buy
                     trade.__class__ = trade_cls
                     return trade
-                return typed(msg, frame, recv_ts_ms)
+            except not_agg:
+                pass  # not an aggTrade of a known stream after all: the general path decides
             try:
                 msg = decode_by_byte[frame[frame.find(b"@", 11) + 1]](frame)
             except errors:

@@ -275,7 +275,8 @@ class _Connection:
             await asyncio.sleep(params.control_interval_s)
 
 
-_KIND = {Trade: StreamKind.TRADE, Candle: StreamKind.KLINE, BookSnapshot: StreamKind.DEPTH}
+# plain str values: a StrEnum key costs a slower comparison in every FeedHealth lookup
+_KIND = {Trade: StreamKind.TRADE.value, Candle: StreamKind.KLINE.value, BookSnapshot: StreamKind.DEPTH.value}
 
 
 def _closed_reason(e: ConnectionClosed) -> str:

@@ -28,7 +28,8 @@ from core.ports import FeedHealthSink, MarketHandler
 
 log = logging.getLogger(__name__)
 
-_KIND = {Trade: StreamKind.TRADE, Candle: StreamKind.KLINE, BookSnapshot: StreamKind.DEPTH}
+# plain str values: a StrEnum key costs a slower comparison in every FeedHealth lookup
+_KIND = {Trade: StreamKind.TRADE.value, Candle: StreamKind.KLINE.value, BookSnapshot: StreamKind.DEPTH.value}
 _MINUTE_NS = 60 * 1_000_000_000
 
 

@@ -105,7 +105,7 @@ class TradeCandleBuilder:
 
     __slots__ = ("symbol", "interval", "max_fill", "late", "_step", "_open_ms", "_empty", "_skip",
                  "_open", "_high", "_low", "_close", "_volume", "_quote", "_count", "_taker_buy",
-                 "_live_open_ms", "_live_end_ms")
+                 "_live_open_ms", "_live_end_ms", "_floor_ms")
 
     def __init__(self, symbol: str, interval: str = "1s", *, max_fill: int = 7200,
                  skip_first: bool = True) -> None:
@@ -125,6 +125,7 @@ class TradeCandleBuilder:
         # [open, end) of the forming bucket while it has a trade, else an empty range: the one
         # comparison the hot path needs
         self._live_open_ms = self._live_end_ms = 0
+        self._floor_ms = -(1 << 62)  # open time of the forming bucket: older trades are late
 
     def add(self, ts_ms: int, price: float, qty: float, is_buy: bool) -> list[Candle] | None:
         if self._live_open_ms <= ts_ms < self._live_end_ms:  # hot path: same bucket, already traded
@@ -139,13 +140,13 @@ class TradeCandleBuilder:
             if is_buy:
                 self._taker_buy += qty
             return None
+        if ts_ms < self._floor_ms:  # older than the forming bucket
+            self.late += 1
+            return None
         start = ts_ms - ts_ms % self._step
         if start != self._open_ms:
-            if self._open_ms is not None and start < self._open_ms:
-                self.late += 1
-                return None
             closed = self._roll_to(start) if self._open_ms is not None else None
-            self._open_ms = start
+            self._open_ms = self._floor_ms = start
             self._begin(price, qty, is_buy)
             return closed
         self._begin(price, qty, is_buy)  # the bucket's first trade (it was empty)
@@ -190,7 +191,7 @@ class TradeCandleBuilder:
             return []
         start = ts_ms - ts_ms % self._step
         closed = self._roll_to(start)
-        self._open_ms = start
+        self._open_ms = self._floor_ms = start
         return closed
 
     def _candle(self, *, closed: bool) -> Candle:

@@ -1,9 +1,10 @@
 """MarketState: everything the app knows about the market right now, fed event by event.
 
 The feeds call ``apply`` for every ``Candle``, ``Trade`` and ``BookSnapshot`` (trader symbols,
-already translated). That is the ingest hot path: a trade costs a few attribute writes, one
-list append (the tape) and a few float comparisons (the forming 1s candle); numpy is touched
-only when a second closes or someone reads. Readers get independent numpy copies.
+already translated). That is the ingest hot path: a trade costs three list appends (the tape),
+a few float comparisons (the forming 1s candle) and a few attribute writes (the price); numpy
+is touched only when a second closes, every couple of thousand trades (the tape's batch) or
+when someone reads. Readers get independent numpy copies.
 
 1s candles come from ``kline_1s`` when a symbol has them; otherwise (futures, simulator) they
 are built from trades. Trade-built seconds are dropped while 1s klines for the symbol are
@@ -111,6 +112,7 @@ class MarketState:
         self.prices = PriceCache(source)
         self._record_messages = self.params.record_messages and health is not None
         self._watch_trade_ids = self.params.detect_trade_gaps and health is not None
+        self._watch_trades = self._watch_trade_ids or self._record_messages
         self._symbols: dict[str, _Symbol] = {}
         for symbol in symbol_map.symbols():
             self._state(symbol)
@@ -127,8 +129,9 @@ class MarketState:
     def apply(self, event: MarketEvent) -> None:
         """Take one event from a feed (fast; never raises on bad data, it records it).
 
-        Trades, the most frequent event, are handled inline (the ingest hot path: a call
-        costs as much as the work): tape columns, forming 1s candle, price and trade id.
+        Trades, the most frequent event, are handled inline (the ingest hot path, where a call
+        costs as much as the work): three appends to the tape's pending columns, the forming
+        1s candle (one call; numpy only when a second closes), the price record in place.
         """
         if type(event) is not Trade:
             handler = self._dispatch.get(type(event))
@@ -137,7 +140,10 @@ class MarketState:
             handler(event)
             return
         symbol = event.symbol
-        state = self._symbols.get(symbol) or self._state(symbol)
+        try:
+            state = self._symbols[symbol]
+        except KeyError:
+            state = self._state(symbol)
         price = event.price
         qty = event.qty
         ts_ms = event.ts_ms
@@ -164,13 +170,8 @@ class MarketState:
             latest.ts_ms = ts_ms
             latest.price = price
             latest.origin = _TRADE_ORIGIN
-        trade_id = event.trade_id
-        if trade_id > state.last_trade_id:
-            if self._watch_trade_ids:
-                self._check_trade_id(state, trade_id)
-            state.last_trade_id = trade_id
-        if self._record_messages:
-            self._record_message(symbol, StreamKind.TRADE)
+        if self._watch_trades:  # optional bookkeeping (most feeds do it themselves)
+            self._watch_trade(state, event)
 
     def apply_many(self, events: Iterable[MarketEvent]) -> None:
         apply = self.apply
@@ -185,11 +186,17 @@ class MarketState:
         state.latest = self.prices.latest(state.symbol)
         return state.tape_ts
 
-    def _check_trade_id(self, state: _Symbol, trade_id: int) -> None:
+    def _watch_trade(self, state: _Symbol, trade: Trade) -> None:
+        """Trade-id gaps (``detect_trade_gaps``) and message counts (``record_messages``)."""
+        trade_id = trade.trade_id
         last_id = state.last_trade_id
-        if last_id and trade_id != last_id + 1 and self.health is not None:
-            self.health.record_gap(state.symbol, StreamKind.TRADE, self.clock.now_ms(),
-                                   f"{trade_id - last_id - 1} trades missed after id {last_id}")
+        if trade_id > last_id:
+            if self._watch_trade_ids and last_id and trade_id != last_id + 1 and self.health is not None:
+                self.health.record_gap(state.symbol, StreamKind.TRADE, self.clock.now_ms(),
+                                       f"{trade_id - last_id - 1} trades missed after id {last_id}")
+            state.last_trade_id = trade_id
+        if self._record_messages:
+            self._record_message(state.symbol, StreamKind.TRADE)
 
     def _seconds_from_trades(self, state: _Symbol, closed: list[Candle]) -> None:
         preference_ms = self.params.kline_preference_ms
@@ -232,8 +239,8 @@ class MarketState:
             self._record_message(symbol, StreamKind.DEPTH)
 
     def _record_message(self, symbol: str, stream: StreamKind) -> None:
-        if self.health is not None:
-            self.health.record_message(symbol, stream, self.clock.now_ms())
+        if self.health is not None:  # the plain str value: FeedHealth's dict compares it faster
+            self.health.record_message(symbol, stream.value, self.clock.now_ms())
 
     def _invalid(self, symbol: str, stream: StreamKind, detail: str) -> None:
         if self.health is not None:

@@ -7,6 +7,7 @@ reads. Reads (``since``, ``last``) return independent arrays, oldest first.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,12 @@ class TradeArrays:
     @classmethod
     def empty(cls, symbol: str) -> TradeArrays:
         return cls(symbol, *(np.zeros(0, dtype=dtype) for dtype in TAPE_COLUMNS.values()))
+
+
+def _floats(values: list[float]) -> np.ndarray:
+    """A list of Python floats as a float64 array (``struct.pack`` is twice as fast as
+    ``np.fromiter`` at this)."""
+    return np.frombuffer(struct.pack(f"{len(values)}d", *values), np.float64)
 
 
 class TradeTape:
@@ -106,8 +113,8 @@ class TradeTape:
         np.maximum.accumulate(ts_ms, out=ts_ms)  # clamp each trade to the newest time before it
         np.maximum(ts_ms, self._last_ts_ms, out=ts_ms)
         self._last_ts_ms = int(ts_ms[-1])
-        price = np.fromiter(self._price, np.float64, count)
-        signed_qty = np.fromiter(self._signed_qty, np.float64, count)
+        price = _floats(self._price)
+        signed_qty = _floats(self._signed_qty)
         qty = np.abs(signed_qty)
         side = np.where(np.signbit(signed_qty), -1, 1).astype(np.int8)
         self._ring.extend({"ts_ms": ts_ms, "price": price, "qty": qty, "side": side, "notional": price * qty})

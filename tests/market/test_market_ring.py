@@ -139,3 +139,13 @@ def test_column_ring_rejects_ragged_input():
         ring.extend({"a": [1.0, 2.0], "b": [1.0]})
     with pytest.raises(ValueError):
         ring.append((1.0,))
+
+
+def test_an_unwritten_ring_reads_empty_and_counts_its_full_size():
+    ring = RingBuffer(1000, np.int64)
+    assert ring.nbytes == 2 * 1000 * 8  # the storage it will use, allocated on the first write
+    assert ring.view().tolist() == [] and ring.copy(5).tolist() == [] and ring.dtype == np.int64
+    with pytest.raises(IndexError):
+        ring.last()
+    ring.append(7)
+    assert ring.view().tolist() == [7] and ring.nbytes == 2 * 1000 * 8

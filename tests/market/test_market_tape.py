@@ -45,3 +45,16 @@ def test_bounded_and_empty():
     assert tape.oldest_ts_ms() == 9_900
     assert len(tape.since(20_000)) == 0
     assert len(TradeArrays.empty("X")) == 0
+
+
+def test_late_trades_are_clamped_across_batch_flushes_and_empty_sells_stay_sells():
+    tape = TradeTape("X", 50, flush_rows=2)  # every second trade flushes a batch
+    rows = [(1000, 1.0, 0.0, -1), (900, 2.0, 1.0, 1), (1100, 3.0, 2.0, -1), (1050, 4.0, 0.5, 1), (800, 5.0, 0.0, 1)]
+    for row in rows:
+        tape.add(*row)
+    assert tape.pending_rows == 1 and len(tape) == 5
+    got = tape.last(5)
+    assert got.ts_ms.tolist() == [1000, 1000, 1100, 1100, 1100]  # the newest time seen, even across batches
+    assert got.side.tolist() == [-1, 1, -1, 1, 1]  # a zero-qty sell is still a sell
+    assert got.qty.tolist() == [0.0, 1.0, 2.0, 0.5, 0.0]
+    assert got.notional.tolist() == [0.0, 2.0, 6.0, 2.0, 0.0]

@@ -121,7 +121,8 @@ async def test_pause_blocks_execute_and_resume_allows(trade_chat, runtime):
 
 async def test_stale_feed_blocks_execute(trade_chat, runtime, clock):
     card = await _card(trade_chat)
-    clock.advance(120_000)  # two minutes without a market message: STALE
+    await runtime.services["market_feed"].stop()  # the feed goes silent...
+    clock.advance(120_000)  # ...for two minutes: STALE
     calls = await trade_chat.press(card, button(trade_chat, card, "EXECUTE"))
     assert any(isinstance(c, EditMessageText) and "stale" in c.text for c in calls)
     assert await runtime.services["broker"].positions() == []
