@@ -5,8 +5,9 @@ receive time) it prints messages per second through the full ingest path beside 
 ``orjson.loads`` rate on the same frames, and their ratio (plus decode + adapter alone, to show
 which part costs what) (best of several alternating rounds,
 one core, a fresh MarketState per round). Then it replays every recording in
-../shared/data/binance twice through the same path (the second pass shifted forward in time, as
-the replay loop does) and prints the resident memory after each pass. The last line is
+../shared/data/binance four times through the same path (each pass shifted forward in time, as
+the replay loop does) and prints the resident memory after each pass: it levels off once the
+bounded buffers are full. The last line is
 ``ingest_ratio=<mixed ratio>``.
 
 Run from the repository root: ``.venv/bin/python bench/ingest.py [--rounds N]``.
@@ -111,14 +112,17 @@ def rss_mb() -> tuple[float, float]:
     return current, peak
 
 
+PASSES = 4  # rings fill up during the first passes; the plateau after that shows memory is bounded
+
+
 def memory_passes() -> list[tuple[int, float, float]]:
-    """Replay every recording twice (second pass shifted past the first); RSS after each."""
+    """Replay every recording PASSES times (each pass shifted past the previous one); RSS after each."""
     paths = [p for p in sorted(DATA.rglob("*.txt*")) if ".http." not in p.name]
     markets = [0 if market_of_recording(p) is BinanceMarket.SPOT else 1 for p in paths]
     state, decoders = fresh_state()
     results = []
     shift_ms = 0
-    for _ in range(2):
+    for _ in range(PASSES):
         count = 0
         first = last = 0
         for record in merge_recordings(paths):
