@@ -71,6 +71,16 @@ def interval_ms(interval: str) -> int:
         raise ValueError(f"unknown interval {interval!r}") from e
 
 
+def close_end_ms(open_time_ms: np.ndarray, interval: str) -> np.ndarray:
+    """Exclusive end of each candle (its close time + 1 ms), exact for calendar months."""
+    opens = np.asarray(open_time_ms, dtype=np.int64)
+    if interval.endswith("M"):
+        step = int(interval[:-1] or 1)
+        months = opens.astype("datetime64[ms]").astype("datetime64[M]")
+        return (months + step).astype("datetime64[ms]").astype(np.int64)
+    return opens + interval_ms(interval)
+
+
 # ---------------------------------------------------------------------------- market data
 
 
@@ -194,7 +204,7 @@ class CandleArrays:
 
     def until(self, ts_ms: int) -> CandleArrays:
         """Only candles that had closed by ``ts_ms`` (no look-ahead)."""
-        end = int(np.searchsorted(self.open_time_ms + interval_ms(self.interval), ts_ms, side="right"))
+        end = int(np.searchsorted(close_end_ms(self.open_time_ms, self.interval), ts_ms, side="right"))
         return CandleArrays(self.symbol, self.interval, self.open_time_ms[:end], self.open[:end],
                             self.high[:end], self.low[:end], self.close[:end], self.volume[:end])
 

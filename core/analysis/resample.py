@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.models import CandleArrays, interval_ms
+from core.models import CandleArrays, close_end_ms, interval_ms
 
 _DAY_MS = 86_400_000
 _THURSDAY_OFFSET_MS = 4 * _DAY_MS  # the epoch (1970-01-01) was a Thursday; weeks start Monday
@@ -28,16 +28,6 @@ def bucket_open_ms(ts_ms: np.ndarray, interval: str) -> np.ndarray:
         return (ts - _DAY_MS) // (3 * _DAY_MS) * (3 * _DAY_MS) + _DAY_MS
     length = interval_ms(interval)
     return ts // length * length
-
-
-def close_end_ms(open_time_ms: np.ndarray, interval: str) -> np.ndarray:
-    """Exclusive end of each candle (its close time + 1 ms), exact for calendar months."""
-    opens = np.asarray(open_time_ms, dtype=np.int64)
-    if interval.endswith("M"):
-        step = int(interval[:-1] or 1)
-        months = opens.astype("datetime64[ms]").astype("datetime64[M]")
-        return (months + step).astype("datetime64[ms]").astype(np.int64)
-    return opens + interval_ms(interval)
 
 
 def closed_count(candles: CandleArrays, ts_ms: int) -> int:

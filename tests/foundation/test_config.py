@@ -52,3 +52,4 @@ def test_bad_yaml_is_one_clear_line(tmp_path, body, words):
 def test_postgres_url_is_made_async():
     s = load_settings({"DATABASE_URL": "postgresql://u@h/db"})
     assert s.async_database_url == "postgresql+asyncpg://u@h/db"
+
