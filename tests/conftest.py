@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,25 @@ from db.engine import make_engine
 
 ADMIN_ID = 111
 STRANGER_ID = 999
+# Runtime settings under which any direction becomes a plan, so every card carries buttons.
+LOOSE_SETTINGS = ("signal.min_confidence 0", "signal.direction_threshold 0", "signal.min_risk_reward 0.5",
+                  "risk.min_confidence 0")
+_APP_ENV_PREFIXES = ("TELEGRAM_", "MONEYBOT_", "DATABASE_", "BINANCE_", "MARKET_", "REPLAY_")
+
+
+def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without the app's own variables, plus a data dir and the simulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_APP_ENV_PREFIXES)}
+    env.update({"MONEYBOT_DATA_DIR": str(data_dir), "MARKET_FEED": "sim", **extra})
+    return env
+
+
+def run_moneybot(data_dir: Path, stdin: str, *argv: str, **env: str) -> subprocess.CompletedProcess:
+    """`python -m bot ARGV` with ``stdin`` piped in, to completion."""
+    from tests.paths import REPO
+
+    return subprocess.run([sys.executable, "-m", "bot", *argv], input=stdin, capture_output=True, text=True,
+                          cwd=REPO, env=app_env(data_dir, **env), timeout=180)
 
 
 class RecordingSession(ConsoleSession):

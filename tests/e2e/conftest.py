@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import app_env
 from tests.paths import REPO, TGEMU
 
 TOKEN = "123456:TEST-token"
@@ -54,10 +54,8 @@ def moneybot(tgemu, tmp_path):
     procs: list[BotProcess] = []
 
     def start(**extra: str) -> BotProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONEYBOT_", "DATABASE_"))}
-        env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": tgemu.base_url,
-                    "TELEGRAM_ADMIN_IDS": str(ADMIN), "MONEYBOT_DATA_DIR": str(tmp_path / "data"),
-                    "MARKET_FEED": "sim", "PYTHONUNBUFFERED": "1", **extra})
+        env = app_env(tmp_path / "data", TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=tgemu.base_url,
+                      TELEGRAM_ADMIN_IDS=str(ADMIN), PYTHONUNBUFFERED="1", **extra)
         log = tmp_path / f"bot-{len(procs)}.log"
         proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPO, env=env,
                                 stdout=log.open("w"), stderr=subprocess.STDOUT)

@@ -39,22 +39,21 @@ def test_admin_start_help_refusal_allow_and_set(tgemu, moneybot):
 
 def test_webhook_mode_checks_the_secret_token(tgemu, tmp_path):
     import json
-    import os
     import subprocess
     import sys
     import time
     import urllib.error
     import urllib.request
 
+    from tests.conftest import app_env
     from tests.e2e.conftest import TOKEN, _free_port
     from tests.paths import REPO
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}/hook"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONEYBOT_", "DATABASE_"))}
-    env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": tgemu.base_url, "TELEGRAM_ADMIN_IDS": str(ADMIN),
-                "TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": "s3cret", "WEBHOOK_HOST": "127.0.0.1",
-                "WEBHOOK_PORT": str(port), "MONEYBOT_DATA_DIR": str(tmp_path / "data"), "MARKET_FEED": "sim"})
+    env = app_env(tmp_path / "data", TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=tgemu.base_url,
+                  TELEGRAM_ADMIN_IDS=str(ADMIN), TELEGRAM_WEBHOOK_URL=url, TELEGRAM_WEBHOOK_SECRET="s3cret",
+                  WEBHOOK_HOST="127.0.0.1", WEBHOOK_PORT=str(port))
     log = (tmp_path / "webhook.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPO, env=env, stdout=log,
                             stderr=subprocess.STDOUT)

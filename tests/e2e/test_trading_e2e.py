@@ -6,12 +6,11 @@ import time
 
 import pytest
 
+from tests.conftest import LOOSE_SETTINGS
 from tests.e2e.conftest import ADMIN
 
 pytestmark = pytest.mark.e2e
 VIEWER = 515151
-LOOSE = ("signal.min_confidence 0", "signal.direction_threshold 0", "signal.min_risk_reward 0.5",
-         "risk.min_confidence 0")
 
 
 def _ask(emu, text: str, user_id: int = ADMIN, count: int = 1, timeout: float = 30) -> list[dict]:
@@ -50,7 +49,7 @@ def _press(emu, message: dict, label: str, user_id: int = ADMIN, check: bool = T
 def test_execute_double_press_viewer_reject_wait_and_expiry(tgemu, moneybot):
     moneybot()
     _ready(tgemu)
-    for setting in LOOSE:
+    for setting in LOOSE_SETTINGS:
         assert "→" in _ask(tgemu, f"/set {setting}")[0]["text"]
 
     card = _card(tgemu)

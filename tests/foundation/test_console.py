@@ -1,19 +1,12 @@
 """The console driven through a pipe, as a user would script it."""
 
-import os
 import subprocess
-import sys
 
-from tests.paths import REPO
-
-MONEYBOT = [sys.executable, "-m", "bot"]
+from tests.conftest import run_moneybot
 
 
 def _run(tmp_path, stdin: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONEYBOT_", "DATABASE_"))}
-    environ.update({"MONEYBOT_DATA_DIR": str(tmp_path / "data"), "MARKET_FEED": "sim", **env})
-    return subprocess.run([*MONEYBOT, *args], input=stdin, capture_output=True, text=True, cwd=REPO,
-                          env=environ, timeout=120)
+    return run_moneybot(tmp_path / "data", stdin, *args, **env)
 
 
 def test_piped_console_answers_each_line_and_exits_zero(tmp_path):

@@ -1,15 +1,12 @@
 """/analyse, /flow, /sr, /depth and a bad symbol piped into `python -m bot chat` on the simulator."""
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.paths import REPO
+from tests.conftest import run_moneybot
 
 SCRIPT = "/analyse BTCUSD\n/flow BTCUSD\n/sr BTCUSD\n/depth BTCUSD\n/analyse NOPE\n"
 PHOTO = re.compile(r"^\[photo\] (.+)$", re.MULTILINE)
@@ -19,11 +16,8 @@ MONEY = {"": 1.0, "k": 1e3, "M": 1e6}
 @pytest.fixture(scope="module")
 def console_run(tmp_path_factory) -> tuple[str, float]:
     data_dir = tmp_path_factory.mktemp("console") / "data"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONEYBOT_", "DATABASE_"))}
-    environ.update({"MONEYBOT_DATA_DIR": str(data_dir), "MARKET_FEED": "sim"})
     started_s = time.time()
-    result = subprocess.run([sys.executable, "-m", "bot", "chat"], input=SCRIPT, capture_output=True, text=True,
-                            cwd=REPO, env=environ, timeout=120)
+    result = run_moneybot(data_dir, SCRIPT, "chat")
     assert result.returncode == 0, result.stderr
     return result.stdout, started_s
 

@@ -3,7 +3,7 @@
 import pytest
 from aiogram.methods import AnswerCallbackQuery, SendMessage, SendPhoto
 
-from tests.conftest import ADMIN_ID, STRANGER_ID, warm_market
+from tests.conftest import ADMIN_ID, LOOSE_SETTINGS, STRANGER_ID, warm_market
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ async def test_price_and_health(market_chat):
 
 async def test_signal_buttons_need_a_trader(market_chat):
     # make any direction a plan, so the seeded market's card carries buttons
-    for setting in ("signal.min_confidence 0", "signal.direction_threshold 0", "signal.min_risk_reward 0.5"):
+    for setting in LOOSE_SETTINGS:
         await market_chat.send(f"/set {setting}")
     await market_chat.send("/analyse BTCUSD")
     card = next(m for m in reversed(list(market_chat.session.messages.values())) if m.get("reply_markup"))

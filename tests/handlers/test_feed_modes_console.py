@@ -2,24 +2,19 @@
 loudly to the simulator when Binance cannot be reached."""
 
 import gzip
-import os
 import socket
 import subprocess
-import sys
 
 import orjson
 
-from tests.paths import BINANCE_DATA, REPO
+from tests.conftest import run_moneybot
+from tests.paths import BINANCE_DATA
 
 DEPTH = BINANCE_DATA / "depth" / "derived_depth20_100ms_BTCUSDT_20240808T2354-20240809T0005.txt.gz"
 
 
 def _chat(tmp_path, stdin: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items()
-               if not k.startswith(("TELEGRAM_", "MONEYBOT_", "DATABASE_", "BINANCE_", "MARKET_", "REPLAY_"))}
-    environ.update({"MONEYBOT_DATA_DIR": str(tmp_path / "data"), **env})
-    return subprocess.run([sys.executable, "-m", "bot", "chat", "--linger", "0"], input=stdin, capture_output=True,
-                          text=True, cwd=REPO, env=environ, timeout=180)
+    return run_moneybot(tmp_path / "data", stdin, "chat", **env)
 
 
 def _last_mid() -> float:

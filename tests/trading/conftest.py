@@ -2,16 +2,13 @@
 
 import pytest
 
-from tests.conftest import warm_market
-
-LOOSE = ("signal.min_confidence 0", "signal.direction_threshold 0", "signal.min_risk_reward 0.5",
-         "risk.min_confidence 0")
+from tests.conftest import LOOSE_SETTINGS, warm_market
 
 
 @pytest.fixture
 async def trade_chat(chat, runtime, clock):
     warm_market(runtime, clock)
-    for setting in LOOSE:  # any direction becomes a plan, so every card has buttons
+    for setting in LOOSE_SETTINGS:  # any direction becomes a plan, so every card has buttons
         await chat.send(f"/set {setting}")
     return chat
 

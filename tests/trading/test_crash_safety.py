@@ -2,24 +2,18 @@
 the state is reconciled with the broker and no order is lost or doubled."""
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 
 import pytest
 
-from tests.paths import REPO
+from tests.conftest import LOOSE_SETTINGS, run_moneybot
 
-LOOSEN = ("/set signal.min_confidence 0\n/set signal.direction_threshold 0\n/set signal.min_risk_reward 0.5\n"
-          "/set risk.min_confidence 0\n")
+LOOSEN = "".join(f"/set {setting}\n" for setting in LOOSE_SETTINGS)
 
 
 def _chat(data_dir, stdin: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONEYBOT_", "DATABASE_"))}
-    environ.update({"MONEYBOT_DATA_DIR": str(data_dir), "MARKET_FEED": "sim", **env})
-    return subprocess.run([sys.executable, "-m", "bot", "chat"], input=stdin, capture_output=True, text=True,
-                          cwd=REPO, env=environ, timeout=180)
+    return run_moneybot(data_dir, stdin, "chat", **env)
 
 
 def _orders(data_dir) -> list[tuple[str, str, int | None]]:
