@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -165,12 +164,11 @@ async def _live(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, r
 
 
 def _endpoints(settings: Settings) -> BinanceEndpoints:
-    environ = dict(os.environ)
-    for name, value in (("BINANCE_WS_URL", settings.binance_ws_url), ("BINANCE_FUTURES_WS_URL",
-                        settings.binance_futures_ws_url), ("BINANCE_REST_URL", settings.binance_rest_url),
-                        ("BINANCE_FUTURES_REST_URL", settings.binance_futures_rest_url)):
-        environ.setdefault(name, value)
-    return BinanceEndpoints.from_env(environ)
+    """The Binance base URLs from the settings (BINANCE_*_URL, YAML, or the defaults)."""
+    return BinanceEndpoints(spot_ws_url=settings.binance_ws_url.rstrip("/"),
+                            futures_ws_url=settings.binance_futures_ws_url.rstrip("/"),
+                            spot_rest_url=settings.binance_rest_url.rstrip("/"),
+                            futures_rest_url=settings.binance_futures_rest_url.rstrip("/"))
 
 
 async def record_frames(settings: Settings, symbols: list[str], minutes: float, path: Path) -> int:

@@ -19,7 +19,7 @@ from core.execution import ContractSpec
 from core.market.health import FeedHealth
 from core.market.price_sync import BasisUnavailable, PriceSync
 from core.market.state import MarketState
-from core.models import Direction, Fill, OrderIntent, TradePlan
+from core.models import Fill, OrderIntent, TradePlan
 from core.ports import Broker, BrokerError, Clock
 from core.risk import RiskLimits, RiskReport, TradeCheck, TradingState, check_all
 from core.trading_state import TradingGuard
@@ -230,12 +230,17 @@ class TradingService:
         expired = []
         for approval in await self.store.list_approvals((ApprovalState.PENDING,)):
             if approval.expires_ts_ms <= now:
-                done = await self.store.transition(approval.id, (ApprovalState.PENDING,), ApprovalState.EXPIRED,
-                                                   note="not answered in time")
+                done = await self._expire(approval)
                 if done is not None:
-                    await self._journal("expired", "card expired unanswered; nothing executed", done)
                     expired.append(done)
         return expired
+
+    async def _expire(self, approval: Approval) -> Approval | None:
+        done = await self.store.transition(approval.id, (ApprovalState.PENDING,), ApprovalState.EXPIRED,
+                                           note="not answered in time")
+        if done is not None:
+            await self._journal("expired", "card expired unanswered; nothing executed", done)
+        return done
 
     async def reconcile(self) -> list[str]:
         """Settle orders a crash left unconfirmed and approvals left EXECUTING; returns readable notes."""
@@ -271,9 +276,8 @@ class TradingService:
             return Decision("This signal is unknown; nothing was done.")
         if approval.chat_id != chat_id:
             return Decision("This card belongs to another chat; nothing was done.")
-        if approval.state.open and approval.expires_ts_ms <= self._now() and approval.state is ApprovalState.PENDING:
-            await self.expire_due()
-            approval = await self.store.get_approval(approval_id) or approval
+        if approval.state is ApprovalState.PENDING and approval.expires_ts_ms <= self._now():
+            approval = await self._expire(approval) or approval
         if not approval.state.open:
             return await self._already(approval_id)
         return approval
@@ -311,7 +315,3 @@ def _gates_record(report: RiskReport) -> dict[str, Any]:
 
 def _digits(price: float) -> int:
     return 2 if price >= 100 else 5 if price < 10 else 3
-
-
-def direction_word(direction: Direction) -> str:
-    return "LONG" if direction is Direction.LONG else "SHORT"
