@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from core.models import StreamKind
 from core.ports import Clock
-from core.tunables import Tunable
+from core.tunables import Tunable, params_from_values
 
 TUNABLES: tuple[Tunable, ...] = (
     Tunable("feed.degraded_after_s", float, 5.0, "A stream is DEGRADED after this long without a message",
@@ -68,7 +68,7 @@ class HealthParams:
     @classmethod
     def from_values(cls, values: Mapping[str, Any] | Any) -> HealthParams:
         """From a ``TunableValues`` (or any mapping of ``feed.*`` names)."""
-        return cls(**{f.name: values[f"feed.{f.name}"] for f in fields(cls)})
+        return params_from_values(cls, "feed", values)
 
 
 class HealthStatus(StrEnum):

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from core.tunables import Tunable
+from core.tunables import Tunable, params_from_values
 
 TUNABLES: tuple[Tunable, ...] = (
     Tunable("price_sync.min_samples", int, 20, "Broker/Binance price pairs needed before the basis is "
@@ -56,7 +56,7 @@ class SyncParams:
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any] | Any) -> SyncParams:
-        return cls(**{f.name: values[f"price_sync.{f.name}"] for f in fields(cls)})
+        return params_from_values(cls, "price_sync", values)
 
 
 @dataclass(frozen=True, slots=True)
