@@ -64,7 +64,7 @@ async def main() -> None:
         renders = []
         for _ in range(15):
             start = time.perf_counter()
-            render_sr_chart(candles, analysis.zones, price=analysis.price, plan=analysis.plan,
+            render_sr_chart(candles, analysis.drawn_zones, price=analysis.price, plan=analysis.plan,
                             title="BTCUSD 1h", source_label="SIMULATED")
             renders.append((time.perf_counter() - start) * 1000)
     finally:

@@ -60,7 +60,7 @@ async def send_sr_chart(message: Message, analysis: Analysis, market: MarketStat
     candles = market.htf(analysis.symbol, CHART_TIMEFRAME)
     if len(candles) == 0:
         return
-    png = await _render(chart_lock, render_sr_chart, candles, analysis.zones, price=analysis.price,
+    png = await _render(chart_lock, render_sr_chart, candles, analysis.drawn_zones, price=analysis.price,
                         plan=analysis.plan if with_plan else None, title=_chart_title(analysis, CHART_TIMEFRAME),
                         source_label=analysis.source.value)
     await message.answer_photo(BufferedInputFile(png, f"{analysis.symbol}-sr.png"))

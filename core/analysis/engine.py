@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from core.analysis.inputs import AnalysisInput
-from core.analysis.levels import ZoneMemo, find_zones
+from core.analysis.levels import ZoneMemo, drawn_zones, find_zones
 from core.analysis.momentum import Confirmation, confirm, micro_momentum
 from core.analysis.orderflow import OrderFlowSummary, summarize_order_flow
 from core.analysis.plan import build_plan, prefilter
@@ -58,7 +58,7 @@ def analyse(inp: AnalysisInput, params: AnalysisParams = AnalysisParams(), memo:
     return Analysis(inp.symbol, inp.ts_ms, inp.price, inp.source, zones,
                     tuple(states[i] for i in HTF_INTERVALS if i in states), action, flow, micro, confirmation,
                     components, round(total, 6), direction, setup_type, confidence, reasons, plan, rejection,
-                    candidate)
+                    candidate, drawn_zones(zones, params.levels.max_zones))
 
 
 def timeframe_states(htf: dict[str, CandleArrays], ts_ms: int,

@@ -16,6 +16,8 @@ Method (numbers are the defaults, see ``LevelParams``):
 4. Confluence score 0-100 = 35 x min(touches, 6)/6 + 40 x (sum of the weights of the timeframes
    present / sum of all weights) + 25 x exp(-distance / 5 % of price) (distance 0 inside).
    Kind is relative to the price: below (or price in the upper half) is support.
+5. Every qualifying zone is kept for the analysis (nearest zones, the protecting zone for the
+   stop, targets, the S/R score); ``max_zones`` limits only what a chart draws (``drawn_zones``).
 
 The price-independent part (steps 1-3) only changes when a higher-timeframe candle closes;
 ``ZoneMemo`` caches it keyed by the last closed candle of every timeframe.
@@ -53,7 +55,8 @@ TUNABLES: tuple[Tunable, ...] = (
     Tunable("sr.lookback_candles", int, 300, "closed candles per timeframe searched for swings", 20, 1500),
     Tunable("sr.distance_scale_pct", float, 5.0, "distance at which a zone's proximity score falls to 37%",
             0.1, 50.0, unit="%"),
-    Tunable("sr.max_zones", int, 12, "zones kept, strongest first", 1, 100),
+    Tunable("sr.max_zones", int, 12, "zones drawn on charts, strongest first (the analysis uses every zone)",
+            1, 100),
     *(Tunable(f"sr.weight_{interval}", float, weight, f"weight of {interval} swings in zone confluence",
               0.0, 100.0) for interval, weight in DEFAULT_WEIGHTS),
 )
@@ -260,11 +263,22 @@ def confluence_score(candidate: ZoneCandidate, price: float, params: LevelParams
 
 def rank_zones(candidates: tuple[ZoneCandidate, ...], price: float,
                params: LevelParams = LevelParams()) -> tuple[Zone, ...]:
-    """Zones placed relative to ``price``: kind and score set, strongest first, at most max_zones."""
+    """Every zone placed relative to ``price``: kind and score set, strongest first (no limit: the
+    nearest zone may be a weak one; ``drawn_zones`` picks what a chart shows)."""
     zones = [Zone(c.low, c.high, zone_kind(c.low, c.high, price), c.touches, c.timeframes,
                   confluence_score(c, price, params)) for c in candidates]
     zones.sort(key=lambda z: (-z.score, distance_to_zone(z.low, z.high, price), z.low))
-    return tuple(zones[:params.max_zones])
+    return tuple(zones)
+
+
+def drawn_zones(zones: tuple[Zone, ...], max_zones: int) -> tuple[Zone, ...]:
+    """What a chart draws: the ``max_zones`` strongest (``zones`` come strongest first), plus the
+    nearest support and resistance when they are weaker, so the chart shows the zones the card names."""
+    drawn = list(zones[:max_zones])
+    for zone in (nearest_support(zones), nearest_resistance(zones)):
+        if zone is not None and zone not in drawn:
+            drawn.append(zone)
+    return tuple(drawn)
 
 
 def find_zones(htf: Mapping[str, CandleArrays], price: float, ts_ms: int,

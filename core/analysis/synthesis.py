@@ -126,7 +126,7 @@ class Analysis:
     ts_ms: int
     price: float
     source: DataSource
-    zones: tuple[Zone, ...]  # strongest first
+    zones: tuple[Zone, ...]  # every qualifying zone, strongest first
     timeframes: tuple[TimeframeState, ...]  # in HTF_INTERVALS order, those with data
     price_action: PriceAction
     order_flow: OrderFlowSummary | None
@@ -141,6 +141,7 @@ class Analysis:
     plan: TradePlan | None  # None when there is no direction or the prefilter rejected it
     rejection: str | None  # the prefilter's (or the decision's) reason when plan is None
     candidate_plan: TradePlan | None = None  # the plan before the prefilter, for the journal
+    drawn_zones: tuple[Zone, ...] = ()  # what charts draw: the sr.max_zones strongest + the nearest two
 
     def state(self, interval: str) -> TimeframeState | None:
         return next((s for s in self.timeframes if s.interval == interval), None)
