@@ -12,7 +12,13 @@ import pytest
 
 from core.analysis.engine import analyse
 from core.analysis.inputs import AnalysisInput
-from core.analysis.levels import LevelParams, distance_to_zone, find_zones, nearest_resistance, nearest_support
+from core.analysis.levels import (
+    LevelParams,
+    distance_to_zone,
+    find_zones,
+    nearest_resistance,
+    nearest_support,
+)
 from core.analysis.plan import stop_price, target_prices
 from core.analysis.synthesis import AnalysisParams, sr_component
 from core.models import CandleArrays, Direction, ZoneKind
