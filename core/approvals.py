@@ -149,7 +149,7 @@ def plan_to_dict(plan: TradePlan) -> dict[str, Any]:
             "targets": list(plan.targets), "risk_reward": plan.risk_reward, "confidence": plan.confidence,
             "setup_type": plan.setup_type, "timeframe": plan.timeframe, "atr": plan.atr,
             "size_units": plan.size_units, "risk_pct": plan.risk_pct, "created_ts_ms": plan.created_ts_ms,
-            "reasons": list(plan.reasons)}
+            "reasons": list(plan.reasons), "reward_target": plan.reward_target}
 
 
 def plan_from_dict(raw: dict[str, Any]) -> TradePlan:
@@ -157,4 +157,5 @@ def plan_from_dict(raw: dict[str, Any]) -> TradePlan:
                      stop=raw["stop"], targets=tuple(raw["targets"]), risk_reward=raw["risk_reward"],
                      confidence=raw["confidence"], setup_type=raw["setup_type"], timeframe=raw["timeframe"],
                      atr=raw["atr"], size_units=raw.get("size_units", 0.0), risk_pct=raw.get("risk_pct", 0.0),
-                     created_ts_ms=raw.get("created_ts_ms", 0), reasons=tuple(raw.get("reasons", ())))
+                     created_ts_ms=raw.get("created_ts_ms", 0), reasons=tuple(raw.get("reasons", ())),
+                     reward_target=raw.get("reward_target", min(2, len(raw["targets"]))))

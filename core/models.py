@@ -253,8 +253,8 @@ class TradePlan:
     direction: Direction
     entry: float
     stop: float
-    targets: tuple[float, ...]  # T1..T3, nearest first
-    risk_reward: float  # reward to T2 (or the last target) over risk
+    targets: tuple[float, ...]  # T1..T3, nearest first (fewer when the target cap leaves fewer)
+    risk_reward: float  # reward to target ``reward_target`` over risk
     confidence: float  # 0..100
     setup_type: str  # breakout | zone_rejection | trend_pullback | ...
     timeframe: str
@@ -263,6 +263,7 @@ class TradePlan:
     risk_pct: float = 0.0
     created_ts_ms: int = 0
     reasons: tuple[str, ...] = ()
+    reward_target: int = 2  # R:R is measured to this target (1-based): T2, or T1 when it is the only one
 
     @property
     def risk_per_unit(self) -> float:

@@ -72,7 +72,7 @@ class TradingService:
                             parent_id=parent_id)
         await self.store.add_approval(approval)
         await self._journal("signal", f"{plan.direction.value} {plan.symbol} card issued "
-                            f"(confidence {plan.confidence:.0f}, R:R {plan.risk_reward:.2f})", approval)
+                            f"(confidence {plan.confidence:.0f}, R:R {plan.risk_reward:.2f} to T{plan.reward_target})", approval)
         return approval
 
     async def attach_message(self, approval_id: str, message_id: int) -> None:

@@ -96,7 +96,8 @@ def render_plan(plan: TradePlan, digits: int, base_asset: str) -> list[str]:
     lines = [f"Entry <b>{px(plan.entry, digits)}</b>",
              f"Stop {px(plan.stop, digits)} ({pct(plan.stop, plan.entry)}{stop_atr})",
              targets,
-             f"R:R <b>{plan.risk_reward:.2f}</b>   Confidence {confidence_bar(plan.confidence)}"]
+             f"R:R <b>{plan.risk_reward:.2f}</b> to T{plan.reward_target}   "
+             f"Confidence {confidence_bar(plan.confidence)}"]
     if plan.size_units > 0:
         lines.append(f"Size {plan.size_units:,.4g} {esc(base_asset)} ({plan.risk_pct:.2g}% risk)")
     return lines

@@ -7,10 +7,15 @@ Rules (defaults in ``PlanParams``; ``sign`` is +1 long, -1 short):
   zone more than 4 ATR away is ignored and the stop is the 1.5 ATR one.
 - Targets: the near edges of the opposing zones (long: resistance lows above entry) that are at
   least 1 R away, nearest first, at most three; missing targets are filled with whole R
-  multiples beyond the last one (1R, 2R, 3R ... from entry).
-- R:R = reward to T2 (or the last target) / risk. Size = equity x 1 % / risk per unit.
+  multiples beyond the last one (1R, 2R, 3R ... from entry). No target lies further than 8 ATR
+  from entry (``max_target_atr``): on real BTC 1h plans a target 8 ATR away was reached before
+  the stop about one time in five, one 20 ATR away one time in twenty. So a plan can have fewer
+  than three targets.
+- R:R = reward to T2 (or to T1 when only one target fits under the cap) / risk; ``reward_target``
+  says which. Size = equity x 1 % / risk per unit.
 - Prefilter rejects, with every reason that applies: stop on the wrong side, a target on the
-  wrong side, R:R < 1.5, confidence < 40, spread > 15 bps of price, data older than 10 s, no ATR.
+  wrong side, no target, R:R < 1.5 (saying when the cap is why), confidence < 40, spread > 15 bps
+  of price, data older than 10 s, no ATR.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class PlanParams:
     risk_per_trade_pct: float = 1.0
     max_spread_bps: float = 15.0
     max_data_age_s: float = 10.0
+    max_target_atr: float = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +71,11 @@ def stop_price(direction: Direction, entry: float, atr: float, zones: tuple[Zone
 
 
 def target_prices(direction: Direction, entry: float, risk: float, zones: tuple[Zone, ...],
-                  params: PlanParams = PlanParams()) -> tuple[float, ...]:
-    """Up to three zone targets at least ``min_target_r`` R away, filled with whole R multiples."""
+                  params: PlanParams = PlanParams(), atr: float = math.inf) -> tuple[float, ...]:
+    """Up to three zone targets at least ``min_target_r`` R away, filled with whole R multiples, none
+    further than ``max_target_atr`` x ``atr`` from entry (so there may be fewer than three, or none)."""
     sign = direction.sign
+    reach = params.max_target_atr * atr if atr > 0 else math.inf
     if direction is Direction.LONG:
         edges = sorted(z.low for z in zones if z.low > entry)
     else:
@@ -75,12 +83,21 @@ def target_prices(direction: Direction, entry: float, risk: float, zones: tuple[
     targets: list[float] = []
     for edge in edges:
         far_enough = sign * (edge - entry) >= params.min_target_r * risk
-        if far_enough and len(targets) < 3 and (not targets or sign * (edge - targets[-1]) > 0):
+        within = sign * (edge - entry) <= reach
+        if far_enough and within and len(targets) < 3 and (not targets or sign * (edge - targets[-1]) > 0):
             targets.append(edge)
     while len(targets) < 3:
         reached_r = sign * (targets[-1] - entry) / risk if targets else 0.0
-        targets.append(entry + sign * (math.floor(reached_r + 1e-9) + 1) * risk)
+        multiple = math.floor(reached_r + 1e-9) + 1
+        if multiple * risk > reach * (1 + 1e-12):
+            break
+        targets.append(entry + sign * multiple * risk)
     return tuple(targets)
+
+
+def reward_target(targets: tuple[float, ...]) -> int:
+    """Which target (1-based) R:R is measured to: T2, or T1 when there is only one (0: none)."""
+    return min(2, len(targets))
 
 
 def build_plan(symbol: str, direction: Direction, entry: float, atr: float, zones: tuple[Zone, ...], *,
@@ -89,13 +106,15 @@ def build_plan(symbol: str, direction: Direction, entry: float, atr: float, zone
     """A plan for ``direction`` at ``entry`` (the prefilter decides whether it is acceptable)."""
     stop, stop_reason = stop_price(direction, entry, atr, zones, params)
     risk = abs(entry - stop)
-    targets = target_prices(direction, entry, risk, zones, params) if risk > 0 else (entry,) * 3
-    reward = abs(targets[min(1, len(targets) - 1)] - entry)
+    targets = target_prices(direction, entry, risk, zones, params, atr) if risk > 0 else (entry,) * 3
+    measured_to = reward_target(targets)
+    reward = abs(targets[measured_to - 1] - entry) if measured_to else 0.0
     size = equity * params.risk_per_trade_pct / 100.0 / risk if equity > 0 and risk > 0 else 0.0
     return TradePlan(symbol=symbol, direction=direction, entry=entry, stop=stop, targets=targets,
                      risk_reward=reward / risk if risk > 0 else 0.0, confidence=confidence,
                      setup_type=setup_type, timeframe=timeframe, atr=atr, size_units=size,
-                     risk_pct=params.risk_per_trade_pct, created_ts_ms=ts_ms, reasons=(*reasons, stop_reason))
+                     risk_pct=params.risk_per_trade_pct, created_ts_ms=ts_ms, reasons=(*reasons, stop_reason),
+                     reward_target=measured_to)
 
 
 def prefilter(plan: TradePlan, *, price: float, spread: float | None = None, data_age_s: float = 0.0,
@@ -107,10 +126,16 @@ def prefilter(plan: TradePlan, *, price: float, spread: float | None = None, dat
         reasons.append("no ATR on the setup timeframe")
     if sign * (plan.entry - plan.stop) <= 0:
         reasons.append(f"stop {plan.stop:g} is on the wrong side of entry {plan.entry:g}")
-    if any(sign * (t - plan.entry) <= 0 for t in plan.targets) or not plan.targets:
+    if not plan.targets:
+        reasons.append(f"no target within {params.max_target_atr:g} ATR of entry (1 R is "
+                       f"{plan.risk_per_unit / plan.atr:.1f} ATR)" if plan.atr > 0 else "no target")
+    elif any(sign * (t - plan.entry) <= 0 for t in plan.targets):
         reasons.append("a target is on the wrong side of entry")
-    if plan.risk_reward < params.min_risk_reward:
-        reasons.append(f"R:R {plan.risk_reward:.2f} is below the minimum {params.min_risk_reward:g}")
+    if plan.targets and plan.risk_reward < params.min_risk_reward:
+        capped = (f" (targets stop at {params.max_target_atr:g} ATR)"
+                  if len(plan.targets) < 3 and plan.atr > 0 else "")
+        reasons.append(f"R:R {plan.risk_reward:.2f} to T{plan.reward_target} is below the minimum "
+                       f"{params.min_risk_reward:g}{capped}")
     if plan.confidence < params.min_confidence:
         reasons.append(f"confidence {plan.confidence:.0f} is below the minimum {params.min_confidence:g}")
     if spread is not None and price > 0 and spread / price * 1e4 > params.max_spread_bps:

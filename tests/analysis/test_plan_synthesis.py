@@ -65,8 +65,11 @@ def test_accepted_plans_have_protecting_stops_and_enough_reward(scan):
         assert plan.direction is a.direction and plan.entry == inp.price
         assert_protecting_stop(plan, a.zones)
         assert plan.risk_reward >= PLAN.min_risk_reward
-        assert plan.risk_reward == pytest.approx(sign * (plan.targets[1] - plan.entry) / plan.risk_per_unit)
-        assert len(plan.targets) == 3
+        measured = plan.targets[plan.reward_target - 1]
+        assert plan.reward_target == min(2, len(plan.targets))
+        assert plan.risk_reward == pytest.approx(sign * (measured - plan.entry) / plan.risk_per_unit)
+        assert 1 <= len(plan.targets) <= 3
+        assert all(sign * (t - plan.entry) <= PLAN.max_target_atr * plan.atr * (1 + 1e-12) for t in plan.targets)
         steps = [plan.entry, *plan.targets]
         assert all(sign * (b - a_) > 0 for a_, b in zip(steps, steps[1:], strict=False))
         assert sign * (plan.targets[0] - plan.entry) >= PLAN.min_target_r * plan.risk_per_unit * (1 - 1e-12)
@@ -170,7 +173,11 @@ def test_stop_goes_beyond_the_protecting_zone_or_falls_back_to_atr():
              zone(120.0, 121.0, ZoneKind.RESISTANCE))
     plan = build_plan("X", Direction.LONG, 100.0, 1.5, zones, confidence=60, setup_type="breakout", timeframe="1h")
     assert plan.stop == pytest.approx(95.0 - 0.25 * 1.5)  # 5.375 from entry: between 1.5 and 4 ATR
-    assert plan.targets[:2] == (110.0, 120.0) and plan.targets[2] == pytest.approx(100 + 4 * 5.375)
+    # 120 is 13.3 ATR away, beyond the 8 ATR cap: T2 is the next whole R (2R = 110.75), 3R is beyond too
+    assert plan.targets == pytest.approx((110.0, 100 + 2 * 5.375)) and plan.reward_target == 2
+    uncapped = build_plan("X", Direction.LONG, 100.0, 1.5, zones, confidence=60, setup_type="breakout",
+                          timeframe="1h", params=replace(PLAN, max_target_atr=20.0))
+    assert uncapped.targets[:2] == (110.0, 120.0) and uncapped.targets[2] == pytest.approx(100 + 4 * 5.375)
     close_zone = (zone(99.0, 99.5, ZoneKind.SUPPORT),)
     near = build_plan("X", Direction.LONG, 100.0, 1.0, close_zone, confidence=60, setup_type="x", timeframe="1h")
     assert near.stop == pytest.approx(98.5) and near.targets == pytest.approx((101.5, 103.0, 104.5))
@@ -179,13 +186,13 @@ def test_stop_goes_beyond_the_protecting_zone_or_falls_back_to_atr():
     assert far.stop == pytest.approx(98.5) and "ATR away" in far.reasons[-1]
     short = build_plan("X", Direction.SHORT, 100.0, 1.0, zones[1:] + (zone(102.0, 103.0, ZoneKind.RESISTANCE),),
                        confidence=60, setup_type="x", timeframe="1h")
-    assert short.stop == pytest.approx(103.25) and short.targets == pytest.approx((96.75, 93.5, 90.25))
+    assert short.stop == pytest.approx(103.25) and short.targets == pytest.approx((96.75, 93.5))  # 3R is 9.75 ATR: beyond the cap
 
 
 @pytest.mark.parametrize("change,reason", [
     (dict(stop=101.0), "wrong side of entry"),
     (dict(targets=(99.0, 104.0, 106.0)), "target is on the wrong side"),
-    (dict(risk_reward=1.2), "R:R 1.20 is below the minimum 1.5"),
+    (dict(risk_reward=1.2), "R:R 1.20 to T2 is below the minimum 1.5"),
     (dict(confidence=30.0), "confidence 30 is below the minimum 40"),
     (dict(atr=math.nan), "no ATR"),
 ])
