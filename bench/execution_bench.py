@@ -105,8 +105,7 @@ def risk_numbers() -> None:
     spec = ContractSpec("A", digits=2, volume_min=0.01, volume_max=100.0, volume_step=0.01)
     check = TradeCheck(symbol="A", direction=Direction.LONG, confidence=80.0, entry=100.0, stop=98.0,
                        card_price=100.0, bid=99.99, ask=100.01, equity=10_000.0, spec=spec,
-                       start_equity=10_000.0,
-                       closes=closes)
+                       start_equity=10_000.0, closes=closes, quote_to_account=1.0)
     limits = RiskLimits()
     count = 2_000
 

@@ -13,6 +13,8 @@ from core.brokers.paper import PaperBroker, PaperParams, quote_source_from_ticks
 from core.exits import ExitParams
 from core.market.price_sync import PriceSync
 from core.market.state import MarketState
+from core.market.symbols import SymbolMap, default_specs
+from core.money import MoneyService, lookup_from_ticks
 from core.portfolio import Portfolio
 from core.ports import Broker, BrokerError, Notifier
 from core.position_monitor import PositionMonitor
@@ -30,17 +32,24 @@ log = logging.getLogger("moneybot.execution")
 CRASH_ENV = "MONEYBOT_CRASH_AT"  # fault injection for the crash-safety tests: before_broker | after_broker
 
 
-def build_broker(settings: Settings, market: MarketState, runtime: Runtime) -> Broker:
+def build_money(settings: Settings, symbol_map: SymbolMap, market: MarketState, runtime: Runtime) -> MoneyService:
+    """Conversions into the account currency from the market's prices (and broker quotes noted on the way);
+    every default symbol may serve as a rate, enabled or not."""
+    specs = [*symbol_map.specs(), *default_specs(settings.broker_symbol_suffix)]
+    return MoneyService(specs, runtime.clock, lookups=(lookup_from_ticks(market.tick),), tunables=runtime.tunables)
+
+
+def build_broker(settings: Settings, market: MarketState, runtime: Runtime, money: MoneyService) -> Broker:
     if settings.broker == "paper":
         return PaperBroker(quote_source_from_ticks(market.tick), runtime.clock,
                            state_path=settings.moneybot_data_dir / "paper_broker.json",
-                           params=PaperParams(starting_balance=settings.paper_balance_usd))
+                           params=PaperParams(starting_balance=settings.paper_balance_usd), money=money)
     from core.brokers.mt5 import Mt5Broker
     from core.brokers.mt5_terminal import Mt5Settings
 
     return Mt5Broker(Mt5Settings(host=settings.mt5_host, port=settings.mt5_port, login=settings.mt5_login or None,
                                  password=settings.mt5_password, server=settings.mt5_server, path=settings.mt5_path,
-                                 symbol_suffix=settings.broker_symbol_suffix), clock=runtime.clock)
+                                 symbol_suffix=settings.broker_symbol_suffix), clock=runtime.clock, money=money)
 
 
 def _crash_hook():
@@ -57,7 +66,8 @@ def _crash_hook():
 async def start_execution(runtime: Runtime) -> None:
     settings, clock, tunables = runtime.settings, runtime.clock, runtime.tunables
     market: MarketState = runtime.services["market"]
-    broker = build_broker(settings, market, runtime)
+    money = build_money(settings, runtime.services["symbol_map"], market, runtime)
+    broker = build_broker(settings, market, runtime, money)
     try:
         await broker.connect()
     except BrokerError as e:
@@ -67,7 +77,7 @@ async def start_execution(runtime: Runtime) -> None:
     guard = TradingGuard(records, tunables, clock)
     await guard.load()
     portfolio = Portfolio(broker=broker, store=store, records=records, clock=clock,
-                          contract_spec=broker.contract_spec)
+                          contract_spec=broker.contract_spec, money=money)
     price_sink = broker.on_price if isinstance(broker, PaperBroker) else None
     portfolio.monitor = PositionMonitor(broker, portfolio.on_event, clock=clock,
                                         params=ExitParams.from_values(tunables.snapshot()), price_sink=price_sink,
@@ -75,8 +85,9 @@ async def start_execution(runtime: Runtime) -> None:
     price_sync = PriceSync.identity() if isinstance(broker, PaperBroker) else PriceSync()
     trading = TradingService(store=store, broker=broker, market=market, health=runtime.services["feed_health"],
                              price_sync=price_sync, guard=guard, tunables=tunables, clock=clock,
-                             contract_spec=broker.contract_spec, manage=portfolio.manage, crash_hook=_crash_hook())
-    runtime.services.update(trading=trading, portfolio=portfolio, broker=broker, price_sync=price_sync)
+                             contract_spec=broker.contract_spec, money=money, manage=portfolio.manage,
+                             crash_hook=_crash_hook())
+    runtime.services.update(trading=trading, portfolio=portfolio, broker=broker, price_sync=price_sync, money=money)
     runtime.pending_notes.extend(await trading.reconcile())
     await portfolio.monitor.sync()
 

@@ -305,7 +305,8 @@ class Fill:
     ts_ms: int
     client_id: str = ""
     kind: str = "open"  # open | partial_close | close | pending
-    realized_pnl: float = 0.0
+    realized_pnl: float = 0.0  # account currency (closes), commission and swap included when known
+    provisional: bool = False  # realized_pnl is an estimate until the broker's deals confirm it
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +320,7 @@ class Position:
     stop_loss: float | None = None
     take_profit: float | None = None
     current_price: float | None = None
-    unrealized_pnl: float = 0.0
+    unrealized_pnl: float = 0.0  # account currency
     client_id: str = ""
 
 

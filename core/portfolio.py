@@ -11,7 +11,8 @@ from core.approvals import ApprovalStore, JournalEntry
 from core.execution import ContractSpec
 from core.exits import managed_from_plan
 from core.models import Fill, TradePlan
-from core.ports import Broker, Clock, Notifier
+from core.money import MoneyService, RateUnavailable
+from core.ports import Broker, BrokerError, Clock, Notifier
 from core.position_monitor import EventKind, PositionEvent, PositionMonitor
 from core.stats import ClosedTrade
 from core.trading_state import TradingRecords
@@ -21,8 +22,9 @@ log = logging.getLogger("moneybot.portfolio")
 
 class Portfolio:
     def __init__(self, *, broker: Broker, store: ApprovalStore, records: TradingRecords, clock: Clock,
-                 contract_spec: Callable[[str], Awaitable[ContractSpec]]) -> None:
+                 contract_spec: Callable[[str], Awaitable[ContractSpec]], money: MoneyService) -> None:
         self.broker = broker
+        self._money = money
         self._store = store
         self._records = records
         self._clock = clock
@@ -72,14 +74,24 @@ class Portfolio:
             log.info("position %s closed but it is not one of our approvals; not in the stats", ticket)
             return
         plan = approval.plan
-        spec = await self._contract_spec(plan.symbol)
-        risk_amount = abs(order.fill_price - (order.stop_loss or plan.stop)) * order.volume * spec.contract_size
+        risk_amount = await self._risk_account(plan.symbol, order.fill_price, order.stop_loss or plan.stop,
+                                               order.volume)
         await self._records.add_closed_trade(ClosedTrade(
             approval_id=approval.id, ticket=ticket, symbol=plan.symbol, direction=plan.direction,
             setup_type=plan.setup_type, entry_price=order.fill_price,
             exit_price=fill.price if fill else order.fill_price, volume=order.volume,
             realized_pnl=await self._realized_total(ticket), risk_amount=risk_amount,
             open_ts_ms=approval.decided_ts_ms or approval.created_ts_ms, close_ts_ms=ts_ms, exit_reason=reason))
+
+    async def _risk_account(self, symbol: str, entry: float, stop: float, volume: float) -> float:
+        """Money lost at the initial stop, in the account currency (R's unit); 0 (no R) when unconvertible."""
+        spec = await self._contract_spec(symbol)
+        try:
+            rate = self._money.quote_rate(symbol, (await self.broker.account()).currency, allow_stale=True)
+        except (RateUnavailable, BrokerError) as e:
+            log.warning("%s: no R for this trade: %s", symbol, e)
+            return 0.0
+        return abs(entry - stop) * volume * spec.contract_size * rate
 
     async def _realized_total(self, ticket: int) -> float:
         """P/L of every close of a position (partials and the last), from the journal: it survives restarts."""

@@ -20,6 +20,7 @@ from core.market.health import FeedHealth
 from core.market.price_sync import BasisUnavailable, PriceSync
 from core.market.state import MarketState
 from core.models import Fill, OrderIntent, TradePlan
+from core.money import MoneyService, RateUnavailable
 from core.ports import Broker, BrokerError, Clock
 from core.risk import RiskLimits, RiskReport, TradeCheck, TradingState, check_all
 from core.trading_state import TradingGuard
@@ -47,8 +48,8 @@ def _status_block(icon: str, text: str) -> str:
 class TradingService:
     def __init__(self, *, store: ApprovalStore, broker: Broker, market: MarketState, health: FeedHealth,
                  price_sync: PriceSync, guard: TradingGuard, tunables: TunableValues, clock: Clock,
-                 contract_spec: Callable[[str], Awaitable[ContractSpec]], manage: Manage | None = None,
-                 crash_hook: CrashHook | None = None) -> None:
+                 contract_spec: Callable[[str], Awaitable[ContractSpec]], money: MoneyService,
+                 manage: Manage | None = None, crash_hook: CrashHook | None = None) -> None:
         self.store = store
         self.broker = broker
         self._market = market
@@ -58,6 +59,7 @@ class TradingService:
         self.tunables = self._tunables = tunables
         self.clock = self._clock = clock
         self._contract_spec = contract_spec
+        self._money = money
         self._manage = manage
         self._crash = crash_hook or (lambda _point: None)
 
@@ -190,6 +192,12 @@ class TradingService:
                                                                     for p in open_items))
         status, _reason = self._health.status(plan.symbol)
         symbols = {plan.symbol, *(p.symbol for p in open_items)}
+        self._money.note(plan.symbol, quote.bid, quote.ask, quote.ts_ms)
+        try:
+            rate, rate_problem = await self._money.live_quote_rate(plan.symbol, account.currency,
+                                                                   self.broker.quote), ""
+        except RateUnavailable as e:
+            rate, rate_problem = None, e.message
         check = TradeCheck(
             symbol=plan.symbol, direction=plan.direction, confidence=plan.confidence, entry=plan.entry,
             stop=plan.stop, card_price=approval.card_price, bid=quote.bid, ask=quote.ask, equity=account.equity,
@@ -198,7 +206,7 @@ class TradingService:
             feed_status=status,
             trading_state=TradingState.HALTED if breaker.halted else TradingState.ACTIVE,
             paused=self.guard.paused, halted_reason=breaker.halted_reason, open_positions=open_items,
-            closes=self._closes(symbols))
+            closes=self._closes(symbols), quote_to_account=rate, rate_problem=rate_problem)
         return check_all(check, limits), quote.mid
 
     def _closes(self, symbols: set[str]) -> dict[str, Any]:
@@ -310,7 +318,7 @@ def _gates_record(report: RiskReport) -> dict[str, Any]:
                                                   "text": getattr(r, "reason", None) or getattr(r, "note", "")}
                                                  for r in report.results],
             "volume": report.sizing.volume if report.sizing else None,
-            "risk_amount": report.sizing.risk_amount if report.sizing else None}
+            "risk_account": report.sizing.risk_account if report.sizing else None}
 
 
 def _digits(price: float) -> int:

@@ -15,6 +15,7 @@ checked against our comment before anything is re-sent.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +25,13 @@ from core.brokers.mt5_requests import Mt5Symbol, as_dict
 from core.brokers.mt5_terminal import ModuleLoader, Mt5Settings, Mt5Terminal, load_terminal_module
 from core.execution import ContractSpec, normalize_volume
 from core.models import AccountInfo, Direction, Fill, OrderIntent, OrderType, PendingOrder, Position, Quote
+from core.money import MoneyService, RateUnavailable
 from core.ports import BrokerError, Clock, SystemClock
 
 __all__ = ["Mt5Broker", "Mt5Settings", "Reconciliation", "load_terminal_module"]
 
 RequestBuilder = Callable[[float, float, int], dict[str, Any]]
+log = logging.getLogger("moneybot.mt5")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +47,12 @@ class Mt5Broker:
     name = "mt5"
 
     def __init__(self, settings: Mt5Settings, module_loader: ModuleLoader | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, money: MoneyService | None = None) -> None:
+        """``money`` converts the P/L estimate of a close whose deals are not in the history yet."""
         self._settings = settings
         self._terminal = Mt5Terminal(settings, module_loader)
         self._clock = clock or SystemClock()
+        self._money = money
         self._lock = asyncio.Lock()
         self._filling: dict[str, int] = {}  # broker name -> filling mode that worked
 
@@ -129,13 +134,13 @@ class Mt5Broker:
             closed = float(result.get("volume") or request["volume"])
             price = float(result.get("price") or request["price"])
             pnl = rq.deals_pnl(await self._terminal.call("history_deals_get", ticket=int(result["order"])))
-            if pnl is None:  # estimate: right when the profit currency is the account currency
-                pnl = (price - position.open_price) * closed * symbol.spec.contract_size
-                pnl *= position.direction.sign
+            provisional = pnl is None
+            if pnl is None:  # the deal is not in the history yet: estimate, in the account currency
+                pnl = await self._estimate_pnl(position, symbol, price, closed, row)
             kind = "close" if closed >= position.volume - 1e-12 else "partial_close"
             return Fill(ticket=ticket, symbol=position.symbol, direction=position.direction, volume=closed,
                         price=price, ts_ms=self._clock.now_ms(), client_id=position.client_id, kind=kind,
-                        realized_pnl=pnl)
+                        realized_pnl=pnl, provisional=provisional)
 
     async def modify(self, ticket: int, *, stop_loss: float | None, take_profit: float | None) -> None:
         """Replace both SL and TP (None removes one); too-close stops are widened to the stops level."""
@@ -179,6 +184,38 @@ class Mt5Broker:
         async with self._lock:
             await self._terminal.ensure()
             return await self._find(client_id)
+
+    async def _estimate_pnl(self, position: Position, symbol: Mt5Symbol, price: float, volume: float,
+                            row: dict[str, Any]) -> float:
+        """P/L of closing ``volume`` at ``price``: the quote-currency move converted by ``core.money``
+        (its prices fetched from this terminal); without a rate, the server's own floating profit
+        of the position pro rata (already in the account currency)."""
+        pnl_quote = (price - position.open_price) * volume * symbol.spec.contract_size * position.direction.sign
+        if self._money is not None:
+            try:
+                currency = await self._account_currency()
+                await self._note_rate_prices(position.symbol, currency)
+                return pnl_quote * self._money.quote_rate(position.symbol, currency, allow_stale=True)
+            except (RateUnavailable, BrokerError) as e:
+                log.warning("%s #%s: P/L estimate from the server's floating profit: %s", position.symbol,
+                            position.ticket, e)
+        return (float(row.get("profit", 0.0)) + float(row.get("swap", 0.0))) * volume / position.volume
+
+    async def _account_currency(self) -> str:
+        info = await self._terminal.call("account_info")
+        if info is None:
+            raise await self._terminal.error("reading the account")
+        return str(as_dict(info)["currency"])
+
+    async def _note_rate_prices(self, trader_symbol: str, currency: str) -> None:
+        """Terminal quotes of the symbols converting ``trader_symbol``'s quote currency, into ``money``."""
+        assert self._money is not None
+
+        async def fetch(name: str) -> Quote:
+            bid, ask, ts_ms = await self._terminal.tick(await self._terminal.symbol(name))
+            return Quote(symbol=name, bid=bid, ask=ask, ts_ms=ts_ms)
+
+        await self._money.refresh(self._money.currencies(trader_symbol)[1], currency, fetch)
 
     # ------------------------------------------------------------------ sending
 

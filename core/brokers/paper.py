@@ -12,8 +12,12 @@
   have positions or orders (the position monitor does it): pending orders trigger and SL/TP hit
   there, and it returns what happened as ``BrokerEvent``s. It is synchronous and cheap when the
   symbol has nothing open.
-- P/L is in the symbol's quote currency, taken to be the account currency (USD for BTCUSD,
-  EURUSD, XAUUSD).
+- Money is in the account currency (``PaperParams.currency``, USD): P/L and margin are computed in
+  the symbol's quote currency and converted by ``core.money`` (USDJPY's yen at 1/USDJPY, GBPJPY's
+  through USDJPY or a cross). Opening needs a fresh rate (else refused, saying which price is
+  missing or old); closes and open P/L use the last known rate. A stop whose P/L cannot be
+  converted at all (no price ever seen) waits for one. Volume is in base units unless ``specs``
+  give a contract size.
 - ``place`` is idempotent by ``client_id``: a second place with the same id returns the first fill.
 - State (balance, positions, orders, recent fills, client ids) is saved atomically after every
   change when ``state_path`` is given, and loaded back by the constructor.
@@ -22,11 +26,13 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.brokers.paper_book import load_book, save_book
+from core.brokers.paper_rules import clean_volume, open_fill, stop_hit, trigger_price
 from core.execution import (
     BrokerEvent,
     ContractSpec,
@@ -36,6 +42,7 @@ from core.execution import (
     round_price,
     stops_problem,
 )
+from core.market.symbols import default_specs
 from core.models import (
     AccountInfo,
     Direction,
@@ -47,10 +54,12 @@ from core.models import (
     Quote,
     Tick,
 )
+from core.money import MoneyService, RateUnavailable
 from core.ports import BrokerError, Clock, SystemClock
 
 QuoteSource = Callable[[str], tuple[float, float] | None]
 _VOLUME_EPSILON = 1e-12
+log = logging.getLogger("moneybot.paper")
 
 
 def quote_source_from_ticks(tick_of: Callable[[str], Tick | None]) -> QuoteSource:
@@ -94,13 +103,18 @@ class PaperBroker:
     name = "paper"
 
     def __init__(self, quote_source: QuoteSource | None = None, clock: Clock | None = None,
-                 state_path: Path | None = None, params: PaperParams | None = None) -> None:
+                 state_path: Path | None = None, params: PaperParams | None = None,
+                 money: MoneyService | None = None) -> None:
+        """``money`` converts into ``params.currency``; by default it reads this broker's own prices
+        (the quote source counts as fresh, ``on_price`` prices are as old as their time)."""
         self._quote_source = quote_source
         self._clock = clock or SystemClock()
         self._state_path = state_path
         self._params = params or PaperParams()
         self._slip = self._params.slippage_bps / 10_000.0
         self._last: dict[str, tuple[float, float]] = {}
+        self._last_ts: dict[str, int] = {}
+        self._money = money or MoneyService(default_specs(), self._clock, lookups=(self._own_price,))
         self._book = load_book(state_path, self._params.starting_balance)
         self._active = self._book.symbols()
 
@@ -110,7 +124,10 @@ class PaperBroker:
         """Nothing to connect; the state was loaded by the constructor."""
 
     async def account(self) -> AccountInfo:
-        equity, margin = self._equity_and_margin()
+        try:
+            equity, margin = self._equity_and_margin()
+        except RateUnavailable as e:
+            raise BrokerError(f"cannot value the open positions: {e.message}", retryable=True) from None
         return AccountInfo(balance=self._book.balance, equity=equity, currency=self._params.currency,
                            margin_free=equity - margin, leverage=self._params.leverage)
 
@@ -146,7 +163,10 @@ class PaperBroker:
         bid, ask = self._require_quote(position.symbol)
         long = position.direction is Direction.LONG
         exit_price = bid * (1 - self._slip) if long else ask * (1 + self._slip)
-        fill = self._close(position, volume or position.volume, exit_price, self._clock.now_ms())
+        try:
+            fill = self._close(position, volume or position.volume, exit_price, self._clock.now_ms())
+        except RateUnavailable as e:
+            raise BrokerError(f"cannot close #{ticket} yet: {e.message}", retryable=True) from None
         self._changed()
         return fill
 
@@ -169,7 +189,11 @@ class PaperBroker:
     async def positions(self) -> list[Position]:
         marked = []
         for position in self._book.positions.values():
-            price, pnl = self._mark(position)
+            try:
+                price, pnl = self._mark(position)
+            except RateUnavailable as e:  # listed, but not valued: no price of it or its rate yet
+                log.warning("paper position #%s has no value yet: %s", position.ticket, e.message)
+                price, pnl = None, 0.0
             marked.append(dataclasses.replace(position, current_price=price, unrealized_pnl=pnl))
         return marked
 
@@ -192,6 +216,7 @@ class PaperBroker:
     def on_price(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
         """Record a price; trigger pending orders and SL/TP of ``symbol``; return what filled."""
         self._last[symbol] = (bid, ask)
+        self._last_ts[symbol] = ts_ms
         if symbol not in self._active:
             return []
         bid, ask = self._effective(symbol, bid, ask)
@@ -216,7 +241,7 @@ class PaperBroker:
                             open_ts_ms=self._clock.now_ms(), stop_loss=intent.stop_loss,
                             take_profit=intent.take_profit, client_id=intent.client_id)
         self._book.positions[position.ticket] = position
-        return _open_fill(position)
+        return open_fill(position)
 
     def _add_pending(self, intent: OrderIntent, volume: float, bid: float, ask: float) -> Fill:
         if intent.price is None or intent.price <= 0:
@@ -236,11 +261,11 @@ class PaperBroker:
 
     def _close(self, position: Position, volume: float, exit_price: float, ts_ms: int) -> Fill:
         exit_price = self._round(position.symbol, exit_price)
-        pnl = (exit_price - position.open_price) * volume * self._contract_size(position.symbol)
-        pnl *= position.direction.sign
+        pnl_quote = (exit_price - position.open_price) * volume * self._contract_size(position.symbol)
+        pnl = pnl_quote * position.direction.sign * self._quote_rate(position.symbol, allow_stale=True)
         remaining = position.volume - volume
         if remaining > _VOLUME_EPSILON:
-            self._book.positions[position.ticket] = dataclasses.replace(position, volume=_clean(remaining))
+            self._book.positions[position.ticket] = dataclasses.replace(position, volume=clean_volume(remaining))
             kind = "partial_close"
         else:
             del self._book.positions[position.ticket]
@@ -255,7 +280,7 @@ class PaperBroker:
     def _trigger_orders(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
         events = []
         for order in [o for o in self._book.orders.values() if o.symbol == symbol]:
-            price = _trigger_price(order, bid, ask, self._slip)
+            price = trigger_price(order, bid, ask, self._slip)
             if price is None:
                 continue
             del self._book.orders[order.ticket]
@@ -264,7 +289,7 @@ class PaperBroker:
                                 stop_loss=order.stop_loss, take_profit=order.take_profit,
                                 client_id=order.client_id)
             self._book.positions[position.ticket] = position
-            fill = dataclasses.replace(_open_fill(position), ts_ms=ts_ms)
+            fill = dataclasses.replace(open_fill(position), ts_ms=ts_ms)
             self._remember(fill)
             events.append(BrokerEvent(fill, FillReason.PENDING_TRIGGERED))
         return events
@@ -272,10 +297,14 @@ class PaperBroker:
     def _trigger_stops(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
         events = []
         for position in [p for p in self._book.positions.values() if p.symbol == symbol]:
-            hit = _stop_hit(position, bid, ask, self._slip)
-            if hit is not None:
-                price, reason = hit
+            hit = stop_hit(position, bid, ask, self._slip)
+            if hit is None:
+                continue
+            price, reason = hit
+            try:
                 events.append(BrokerEvent(self._close(position, position.volume, price, ts_ms), reason))
+            except RateUnavailable as e:  # never priced its currency: the stop waits for a rate
+                log.warning("paper %s of #%s waits: %s", reason, position.ticket, e.message)
         return events
 
     # ------------------------------------------------------------------ checks and prices
@@ -293,15 +322,24 @@ class PaperBroker:
             raise BrokerError(f"invalid stops: {problem}")
 
     def _equity_and_margin(self) -> tuple[float, float]:
-        equity, notional = self._book.balance, 0.0
+        """(equity, margin used), account currency; RateUnavailable when a position cannot be valued."""
+        equity, margin = self._book.balance, 0.0
         for position in self._book.positions.values():
             equity += self._mark(position)[1]
-            notional += position.volume * self._contract_size(position.symbol) * position.open_price
-        return equity, notional / self._params.leverage
+            margin += self._margin(position.symbol, position.volume, position.open_price, allow_stale=True)
+        return equity, margin
+
+    def _margin(self, symbol: str, volume: float, price: float, *, allow_stale: bool) -> float:
+        """Notional / leverage in the account currency (the quote-currency notional converted)."""
+        notional_quote = volume * self._contract_size(symbol) * price
+        return notional_quote * self._quote_rate(symbol, allow_stale=allow_stale) / self._params.leverage
 
     def _check_margin(self, symbol: str, volume: float, price: float) -> None:
-        needed = volume * self._contract_size(symbol) * price / self._params.leverage
-        equity, margin = self._equity_and_margin()
+        try:
+            needed = self._margin(symbol, volume, price, allow_stale=False)
+            equity, margin = self._equity_and_margin()
+        except RateUnavailable as e:
+            raise BrokerError(f"cannot open {symbol}: {e.message}", retryable=True) from None
         free = equity - margin
         if needed > free:
             raise BrokerError(f"not enough money: {volume:g} {symbol} needs margin {needed:,.2f} "
@@ -322,14 +360,26 @@ class PaperBroker:
         return mid - spread / 2.0, mid + spread / 2.0
 
     def _mark(self, position: Position) -> tuple[float, float]:
-        """Price the position would close at now, and its unrealised P/L there."""
+        """Price the position would close at now, and its unrealised P/L there (account currency);
+        without a quote, the open price and 0. RateUnavailable when the P/L cannot be converted."""
         try:
             bid, ask = self._require_quote(position.symbol)
         except BrokerError:
             return position.open_price, 0.0
         price = bid if position.direction is Direction.LONG else ask
-        pnl = (price - position.open_price) * position.volume * self._contract_size(position.symbol)
-        return price, pnl * position.direction.sign
+        pnl_quote = (price - position.open_price) * position.volume * self._contract_size(position.symbol)
+        return price, pnl_quote * position.direction.sign * self._quote_rate(position.symbol, allow_stale=True)
+
+    def _quote_rate(self, symbol: str, *, allow_stale: bool) -> float:
+        return self._money.quote_rate(symbol, self._params.currency, allow_stale=allow_stale)
+
+    def _own_price(self, symbol: str) -> tuple[float, int] | None:
+        """(mid, ts_ms) from the quote source (now) or the last ``on_price`` (its time): the default rates."""
+        raw = self._quote_source(symbol) if self._quote_source else None
+        if raw is not None:
+            return (raw[0] + raw[1]) / 2.0, self._clock.now_ms()
+        last = self._last.get(symbol)
+        return None if last is None else ((last[0] + last[1]) / 2.0, self._last_ts[symbol])
 
     def _contract_size(self, symbol: str) -> float:
         return self._params.spec(symbol).contract_size
@@ -346,43 +396,3 @@ class PaperBroker:
     def _changed(self) -> None:
         self._active = self._book.symbols()
         save_book(self._state_path, self._book)
-
-
-# ---------------------------------------------------------------------------- pure helpers
-
-
-def _open_fill(position: Position) -> Fill:
-    return Fill(ticket=position.ticket, symbol=position.symbol, direction=position.direction,
-                volume=position.volume, price=position.open_price, ts_ms=position.open_ts_ms,
-                client_id=position.client_id, kind="open")
-
-
-def _trigger_price(order: PendingOrder, bid: float, ask: float, slip: float) -> float | None:
-    """Fill price if the order triggers at this bid/ask, else None."""
-    if order.direction is Direction.LONG:
-        if order.order_type is OrderType.LIMIT:
-            return min(ask, order.price) if ask <= order.price else None
-        return max(ask, order.price) * (1 + slip) if ask >= order.price else None
-    if order.order_type is OrderType.LIMIT:
-        return max(bid, order.price) if bid >= order.price else None
-    return min(bid, order.price) * (1 - slip) if bid <= order.price else None
-
-
-def _stop_hit(position: Position, bid: float, ask: float, slip: float) -> tuple[float, FillReason] | None:
-    """(fill price, reason) when the stop loss or take profit is hit; the stop is checked first."""
-    sl, tp = position.stop_loss, position.take_profit
-    if position.direction is Direction.LONG:
-        if sl is not None and bid <= sl:
-            return bid * (1 - slip), FillReason.STOP_LOSS
-        if tp is not None and bid >= tp:
-            return tp, FillReason.TAKE_PROFIT
-    else:
-        if sl is not None and ask >= sl:
-            return ask * (1 + slip), FillReason.STOP_LOSS
-        if tp is not None and ask <= tp:
-            return tp, FillReason.TAKE_PROFIT
-    return None
-
-
-def _clean(volume: float) -> float:
-    return round(volume, 10)

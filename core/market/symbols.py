@@ -40,10 +40,20 @@ class SymbolSpec:
     aliases: tuple[str, ...] = ()
     asset_class: AssetClass = AssetClass.OTHER
     price_digits: int = 2
+    base_currency: str = ""  # "" means the symbol's first three letters (BTCUSD -> BTC)
+    quote_currency: str = ""  # "" means letters four to six (USDJPY -> JPY); P/L is in this currency
 
     @property
     def has_binance(self) -> bool:
         return self.binance_symbol is not None
+
+    @property
+    def currencies(self) -> tuple[str, str]:
+        """(base, quote): configured, else read from a six-letter name; "" where neither says."""
+        six = len(self.symbol) == 6 and self.symbol.isalpha()
+        base = self.base_currency or (self.symbol[:3] if six else "")
+        quote = self.quote_currency or (self.symbol[3:] if six else "")
+        return base.upper(), quote.upper()
 
 
 # symbol, binance symbol, market, aliases, asset class, digits
@@ -168,7 +178,8 @@ class SymbolMap:
 
 # ---------------------------------------------------------------------------- config parsing
 
-_SPEC_KEYS = {"binance_symbol", "binance_market", "broker_symbol", "aliases", "asset_class", "price_digits"}
+_SPEC_KEYS = {"binance_symbol", "binance_market", "broker_symbol", "aliases", "asset_class", "price_digits",
+              "base_currency", "quote_currency"}
 
 
 def symbol_map_from_config(section: Mapping[str, Any] | None) -> SymbolMap:
@@ -180,7 +191,7 @@ def symbol_map_from_config(section: Mapping[str, Any] | None) -> SymbolMap:
         enabled: [BTCUSD, XAUUSD]      # which symbols to keep (default: all defaults + added)
         symbols:                       # per-symbol overrides or new symbols
           XAUUSD: {broker_symbol: GOLD, aliases: [gold, xau]}
-          US30: {binance_symbol: null, asset_class: index, price_digits: 1}
+          US30: {binance_symbol: null, asset_class: index, price_digits: 1, quote_currency: USD}
     """
     section = dict(section or {})
     unknown = set(section) - {"broker_suffix", "enabled", "symbols"}
@@ -230,6 +241,12 @@ def _spec_from_entry(symbol: str, raw: Mapping[str, Any], base: SymbolSpec | Non
         if isinstance(digits, bool) or not str(digits).isdigit() or int(digits) > 10:
             raise SymbolConfigError(f"{symbol}: price_digits must be a whole number from 0 to 10")
         changes["price_digits"] = int(digits)
+    for key in ("base_currency", "quote_currency"):
+        if key in raw:
+            code = str(raw[key] or "").strip().upper()
+            if not (len(code) == 3 and code.isalpha()):
+                raise SymbolConfigError(f"{symbol}: {key} must be a three-letter currency code; got {raw[key]!r}")
+            changes[key] = code
     return replace(spec, **changes)
 
 

@@ -121,7 +121,8 @@ class TradeCheck:
     open_positions: Sequence[Position | PendingOrder] = ()  # orders count for correlation, not the limit
     closes: Mapping[str, np.ndarray] = field(default_factory=dict)  # same interval, aligned at the end
     risk_pct: float | None = None  # None: limits.risk_per_trade_pct
-    quote_to_account: float = 1.0
+    quote_to_account: float | None = None  # core.money's rate; None: unknown, the size gate says why
+    rate_problem: str = ""  # why quote_to_account is unknown (RateUnavailable's message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +148,12 @@ def check_all(check: TradeCheck, limits: RiskLimits) -> RiskReport:
     mid = (check.bid + check.ask) / 2.0
     matrix = correlation_matrix(check.closes, limits.correlation_window)
     risk_pct = limits.risk_per_trade_pct if check.risk_pct is None else check.risk_pct
-    sizing = position_size(check.equity, risk_pct, check.entry, check.stop, check.spec,
-                           quote_to_account=check.quote_to_account)
+    if check.quote_to_account is None:
+        sizing: Sizing | Denied = Denied(f"cannot size {check.symbol}: "
+                                         f"{check.rate_problem or 'no rate into the account currency'}", "size")
+    else:
+        sizing = position_size(check.equity, risk_pct, check.entry, check.stop, check.spec,
+                               quote_to_account=check.quote_to_account)
     results = (
         check_confidence(check.confidence, limits.min_confidence),
         check_trading_state(check.trading_state, check.paused, halted_reason=check.halted_reason),

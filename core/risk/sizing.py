@@ -11,17 +11,18 @@ from core.risk.gates import Allowed, Denied, GateResult
 @dataclass(frozen=True, slots=True)
 class Sizing:
     volume: float  # in the spec's lots (base units when contract_size is 1)
-    risk_amount: float  # account currency lost if the stop is hit (before slippage)
+    risk_account: float  # account currency lost if the stop is hit (before slippage)
     risk_pct: float  # the same, in percent of equity
+    units: float = 0.0  # volume x contract size: base units (dollars of USDJPY, ounces of XAUUSD)
 
 
 def position_size(equity: float, risk_pct: float, entry: float, stop: float, spec: ContractSpec, *,
-                  quote_to_account: float = 1.0) -> Sizing | Denied:
-    """Volume that loses ``risk_pct`` of ``equity`` at the stop, rounded down to the volume step and
-    capped at the maximum; Denied when even the minimum volume would risk more.
+                  quote_to_account: float) -> Sizing | Denied:
+    """Volume that loses ``risk_pct`` of ``equity`` (account currency) at the stop, rounded down to
+    the volume step and capped at the maximum; Denied when even the minimum volume would risk more.
 
     ``quote_to_account`` converts the symbol's quote currency into the account currency (1 for
-    BTCUSD, EURUSD, XAUUSD on a USD account; 1/USDJPY for USDJPY).
+    BTCUSD, EURUSD, XAUUSD on a USD account; 1/USDJPY for USDJPY): ``core.money`` gives it.
     """
     distance = abs(entry - stop)
     if distance <= 0 or equity <= 0 or risk_pct <= 0:
@@ -33,11 +34,12 @@ def position_size(equity: float, risk_pct: float, entry: float, stop: float, spe
         minimum_risk = spec.volume_min * loss_per_volume / equity * 100.0
         return Denied(f"size {wanted:.4g} is below the broker minimum {spec.volume_min:g} for {spec.symbol}: "
                       f"the minimum would risk {minimum_risk:.2f}% (limit {risk_pct:g}%)", "size")
-    risk_amount = volume * loss_per_volume
-    return Sizing(volume=volume, risk_amount=risk_amount, risk_pct=risk_amount / equity * 100.0)
+    risk_account = volume * loss_per_volume
+    return Sizing(volume=volume, risk_account=risk_account, risk_pct=risk_account / equity * 100.0,
+                  units=volume * spec.contract_size)
 
 
 def check_size(sizing: Sizing | Denied) -> GateResult:
     if isinstance(sizing, Denied):
         return sizing
-    return Allowed("size", f"size {sizing.volume:g} risks {sizing.risk_amount:.2f} ({sizing.risk_pct:.2f}%)")
+    return Allowed("size", f"size {sizing.volume:g} risks {sizing.risk_account:.2f} ({sizing.risk_pct:.2f}%)")

@@ -24,6 +24,8 @@ from collections import deque, namedtuple
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from tests.brokers.fake_mt5_server import FakeTradeServer
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 SymbolInfo = namedtuple("SymbolInfo", (
@@ -84,8 +86,9 @@ def _api(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class FakeMt5:
-    """The MetaTrader5 module's surface, over one in-memory hedging account."""
+class FakeMt5(FakeTradeServer):
+    """The MetaTrader5 module's surface, over one in-memory hedging account (money in ``currency``;
+    what the server does by itself is in ``FakeTradeServer``)."""
 
     RES_S_OK, RES_E_FAIL, RES_E_INVALID_PARAMS, RES_E_AUTH_FAILED = 1, -1, -2, -6
     RES_E_INTERNAL_FAIL_CONNECT = -10004
@@ -96,7 +99,6 @@ class FakeMt5:
     ORDER_FILLING_FOK, ORDER_FILLING_IOC, ORDER_FILLING_RETURN, ORDER_FILLING_BOC = 0, 1, 2, 3
     ORDER_TIME_GTC = 0
     POSITION_TYPE_BUY, POSITION_TYPE_SELL = 0, 1
-    DEAL_ENTRY_IN, DEAL_ENTRY_OUT = 0, 1
     SYMBOL_TRADE_EXECUTION_REQUEST, SYMBOL_TRADE_EXECUTION_INSTANT = 0, 1
     SYMBOL_TRADE_EXECUTION_MARKET, SYMBOL_TRADE_EXECUTION_EXCHANGE = 2, 3
     SYMBOL_TRADE_MODE_DISABLED, SYMBOL_TRADE_MODE_LONGONLY, SYMBOL_TRADE_MODE_SHORTONLY = 0, 1, 2
@@ -135,6 +137,7 @@ class FakeMt5:
         self._next_ticket = 50_000_001
         self._guard = threading.Lock()
         self._active = 0
+        self._server_init()
 
     # ------------------------------------------------------------------ test controls
 
@@ -142,11 +145,14 @@ class FakeMt5:
                    contract_size: float = 100_000.0,
                    volume_min: float = 0.01, volume_max: float = 500.0, volume_step: float = 0.01,
                    stops_level: int = 0, freeze_level: int = 0, filling_mode: int = 3, exemode: int = 2,
-                   trade_mode: int = 4, visible: bool = False, tick_size: float | None = None) -> None:
+                   trade_mode: int = 4, visible: bool = False, tick_size: float | None = None,
+                   currency_profit: str | None = None) -> None:
+        """A symbol; its profit currency is letters four to six of a pair's name, else the account's."""
         point = 10.0 ** -digits
+        profit = currency_profit or (name[3:6] if len(name) >= 6 else self.currency)
         self.symbols[name] = dict(
             name=name, description=name, path=f"Forex\\{name}", currency_base=name[:3],
-            currency_profit=name[3:6],
+            currency_profit=profit,
             currency_margin=name[:3], digits=digits, point=point, trade_tick_size=tick_size or point,
             trade_tick_value=1.0, trade_contract_size=contract_size, volume_min=volume_min,
             volume_max=volume_max,
@@ -211,8 +217,8 @@ class FakeMt5:
 
     def _account(self) -> AccountInfo:
         profit = sum(self._profit(p) for p in self.positions.values())
-        margin = sum(p["volume"] * self.symbols[p["symbol"]]["trade_contract_size"] * p["price_open"]
-                     for p in self.positions.values()) / self.leverage
+        margin = sum(self.margin_of(self.symbols[p["symbol"]], p["volume"], p["price_open"])
+                     for p in self.positions.values())
         equity = self.balance + profit
         return AccountInfo(self.login_id, 0, self.leverage, 200, 0, True, True, 2, 2, False, self.balance,
                            0.0,
@@ -281,11 +287,12 @@ class FakeMt5:
                           group: str | None = None) -> tuple[TradeDeal, ...] | None:
         if not self._ready():
             return None
+        deals = self._visible_deals()
         if ticket is not None:
-            return tuple(d for d in self.deals if d.order == ticket)
+            return tuple(d for d in deals if d.order == ticket)
         if position is not None:
-            return tuple(d for d in self.deals if d.position_id == position)
-        return tuple(self.deals)
+            return tuple(d for d in deals if d.position_id == position)
+        return tuple(deals)
 
     # ------------------------------------------------------------------ trading
 
@@ -341,7 +348,7 @@ class FakeMt5:
             return self._close(request, symbol, market)
         if not self._stops_ok(symbol, buy, bid, ask, request.get("sl", 0.0), request.get("tp", 0.0)):
             return self._result(request, self.TRADE_RETCODE_INVALID_STOPS)
-        needed = request["volume"] * symbol["trade_contract_size"] * market / self.leverage
+        needed = self.margin_of(symbol, request["volume"], market)
         if needed > self._account().margin_free:
             return self._result(request, self.TRADE_RETCODE_NO_MONEY)
         ticket = self._ticket()
@@ -362,13 +369,10 @@ class FakeMt5:
             return self._result(request, self.TRADE_RETCODE_INVALID)
         if request["volume"] > position["volume"] + 1e-9:
             return self._result(request, self.TRADE_RETCODE_INVALID_CLOSE_VOLUME)
-        sign = 1 if position["type"] == self.POSITION_TYPE_BUY else -1
-        size = symbol["trade_contract_size"]
-        profit = round((market - position["price_open"]) * request["volume"] * size * sign, 2)
+        profit = self.profit_of(position, market, request["volume"])
         position["volume"] = round(position["volume"] - request["volume"], 8)
         if position["volume"] <= 1e-9:
             del self.positions[position["ticket"]]
-        self.balance += profit
         order = self._ticket()
         deal = self._add_deal(order, position["ticket"], request, market, self.DEAL_ENTRY_OUT, profit)
         return self._result(request, self.TRADE_RETCODE_DONE, deal=deal, order=order,
@@ -489,10 +493,8 @@ class FakeMt5:
 
     def _profit(self, position: dict[str, Any]) -> float:
         bid, ask = self.ticks[position["symbol"]]
-        buy = position["type"] == self.POSITION_TYPE_BUY
-        current = bid if buy else ask
-        size = self.symbols[position["symbol"]]["trade_contract_size"]
-        return round((current - position["price_open"]) * position["volume"] * size * (1 if buy else -1), 2)
+        current = bid if position["type"] == self.POSITION_TYPE_BUY else ask
+        return self.profit_of(position, current, position["volume"])
 
     def _position_record(self, p: dict[str, Any]) -> TradePosition:
         bid, ask = self.ticks[p["symbol"]]
@@ -511,13 +513,13 @@ class FakeMt5:
                           "")
 
     def _add_deal(self, order: int, position_id: int, request: dict[str, Any], price: float, entry: int,
-                  profit: float) -> int:
+                  profit: float, *, reason: int = 3, swap: float = 0.0) -> int:
+        """A deal (reason 3 = by an expert: our API) with this terminal's commission, into the history."""
         ticket = self._ticket()
-        self.deals.append(TradeDeal(ticket, order, self.ts_ms // 1000, self.ts_ms, request["type"], entry,
-                                    request.get("magic", 0), position_id, 3, request["volume"], price, 0.0,
-                                    0.0,
-                                    profit, 0.0, request["symbol"],
-                                    request.get("comment", "")[:COMMENT_LIMIT], ""))
+        self._book_deal(TradeDeal(ticket, order, self.ts_ms // 1000, self.ts_ms, request["type"], entry,
+                                  request.get("magic", 0), position_id, reason, request["volume"], price,
+                                  self.commission_of(request["volume"]), swap, profit, 0.0, request["symbol"],
+                                  request.get("comment", "")[:COMMENT_LIMIT], ""))
         return ticket
 
     def _result(self, request: dict[str, Any], retcode: int, *, comment: str = "", deal: int = 0,

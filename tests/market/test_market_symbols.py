@@ -86,7 +86,7 @@ def test_config_overrides_add_and_enable():
         "enabled": ["BTCUSD", "XAUUSD", "US30", "GBPUSD"],
         "symbols": {
             "xauusd": {"broker_symbol": "GOLD", "aliases": ["gold", "yellow"]},
-            "US30": {"binance_symbol": None, "asset_class": "Index", "price_digits": 1},
+            "US30": {"binance_symbol": None, "asset_class": "Index", "price_digits": 1, "quote_currency": "usd"},
             "GBPUSD": {"binance_symbol": "GBPUSDT"},
         },
     })
@@ -97,6 +97,15 @@ def test_config_overrides_add_and_enable():
     assert symbols.spec("US30").asset_class is AssetClass.INDEX and symbols.to_broker("US30") == "US30m"
     assert symbols.to_binance("GBPUSD") == ("GBPUSDT", BinanceMarket.SPOT)
     assert symbols.resolve("eur") is None  # EURUSD not enabled
+    assert symbols.spec("US30").currencies == ("", "USD")  # no base currency for an index
+    assert symbols.spec("GBPUSD").currencies == ("GBP", "USD")  # read from the name
+
+
+def test_currencies_of_the_default_symbols():
+    pairs = {spec.symbol: spec.currencies for spec in default_symbol_map().specs()}
+    assert pairs == {"BTCUSD": ("BTC", "USD"), "XAUUSD": ("XAU", "USD"), "EURUSD": ("EUR", "USD"),
+                     "GBPUSD": ("GBP", "USD"), "USDJPY": ("USD", "JPY"), "GBPJPY": ("GBP", "JPY"),
+                     "EURJPY": ("EUR", "JPY")}
 
 
 @pytest.mark.parametrize(
@@ -108,6 +117,7 @@ def test_config_overrides_add_and_enable():
         ({"symbols": {"BTCUSD": {"colour": "red"}}}, "unknown keys colour"),
         ({"symbols": {"BTCUSD": {"price_digits": "two"}}}, "price_digits"),
         ({"symbols": {"BTCUSD": "BTCUSDT"}}, "expected a mapping"),
+        ({"symbols": {"US30": {"quote_currency": "dollar"}}}, "quote_currency must be a three-letter"),
     ],
 )
 def test_config_errors_are_readable(section, message):

@@ -100,7 +100,7 @@ def test_real_btc_and_eth_hours_block_the_second_long_and_allow_the_hedge() -> N
     base = dict(symbol="ETHUSD", confidence=80.0, card_price=price, bid=price - 0.05, ask=price + 0.05,
                 equity=10_000.0, spec=spec, start_equity=10_000.0,
                 open_positions=[position("BTCUSD", Direction.LONG)],
-                closes={"BTCUSD": btc, "ETHUSD": eth})
+                closes={"BTCUSD": btc, "ETHUSD": eth}, quote_to_account=1.0)
 
     add = check_all(TradeCheck(direction=Direction.LONG, entry=price, stop=price * 0.98, **base),
                     RiskLimits())

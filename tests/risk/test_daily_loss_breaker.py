@@ -96,7 +96,8 @@ def test_a_tripped_breaker_blocks_the_trade_in_check_all() -> None:
     spec = ContractSpec("EURUSD", digits=5, contract_size=100_000.0, volume_min=0.01, volume_max=50.0,
                       volume_step=0.01)
     base = dict(symbol="EURUSD", direction=Direction.LONG, confidence=80.0, entry=1.1001, stop=1.0950,
-                card_price=1.10005, bid=1.1000, ask=1.1001, equity=9_690.0, spec=spec, start_equity=10_000.0)
+                card_price=1.10005, bid=1.1000, ask=1.1001, equity=9_690.0, spec=spec, start_equity=10_000.0,
+                quote_to_account=1.0)
 
     report = check_all(TradeCheck(**base, realized_pnl_today=-200.0, open_pnl_today=-110.0), RiskLimits())
     halted = check_all(TradeCheck(**base, trading_state=TradingState.HALTED,

@@ -123,15 +123,15 @@ BTCUSD = ContractSpec("BTCUSD", digits=2, contract_size=1.0, volume_min=0.001, v
 ])
 def test_position_size_within_broker_limits(equity: float, risk_pct: float, entry: float, stop: float,
                                            spec: ContractSpec, volume: float) -> None:
-    sizing = position_size(equity, risk_pct, entry, stop, spec)
+    sizing = position_size(equity, risk_pct, entry, stop, spec, quote_to_account=1.0)
     assert isinstance(sizing, Sizing)
     assert sizing.volume == volume
-    assert sizing.risk_amount == pytest.approx(volume * abs(entry - stop) * spec.contract_size)
+    assert sizing.risk_account == pytest.approx(volume * abs(entry - stop) * spec.contract_size)
     assert sizing.risk_pct <= risk_pct + 1e-9
 
 
 def test_size_below_the_broker_minimum_is_denied() -> None:
-    sizing = position_size(100.0, 1.0, 1.10000, 1.09000, EURUSD)  # 1 USD at risk; 0.01 lots risks 10 USD
+    sizing = position_size(100.0, 1.0, 1.10000, 1.09000, EURUSD, quote_to_account=1.0)  # 1 USD at risk; 0.01 lots risks 10 USD
     assert sizing == Denied("size 0.001 is below the broker minimum 0.01 for EURUSD: the minimum would risk "
                             "10.00% (limit 1%)", "size")
 
@@ -145,7 +145,7 @@ def test_size_converts_the_quote_currency() -> None:
 
 @pytest.mark.parametrize(("entry", "stop", "equity"), [(1.1, 1.1, 10_000.0), (1.1, 1.0, 0.0)])
 def test_size_needs_a_stop_distance_and_equity(entry: float, stop: float, equity: float) -> None:
-    assert isinstance(position_size(equity, 1.0, entry, stop, EURUSD), Denied)
+    assert isinstance(position_size(equity, 1.0, entry, stop, EURUSD, quote_to_account=1.0), Denied)
 
 
 def test_limits_follow_the_risk_tunables() -> None:
@@ -155,3 +155,17 @@ def test_limits_follow_the_risk_tunables() -> None:
     values.set("risk.max_open_positions", "5")
     values.set("risk.allow_degraded_feed", "no")
     assert RiskLimits.from_values(values.snapshot()) == RiskLimits(max_open_positions=5, allow_degraded_feed=False)
+
+
+def test_the_size_gate_refuses_without_a_rate_and_says_why() -> None:
+    from core.models import Direction
+    from core.risk import TradeCheck, check_all
+
+    gbpjpy = ContractSpec("GBPJPY", digits=3, contract_size=100_000.0, volume_min=0.01, volume_max=50.0,
+                          volume_step=0.01)
+    check = TradeCheck(symbol="GBPJPY", direction=Direction.LONG, confidence=80.0, entry=190.0, stop=189.5,
+                       card_price=190.0, bid=189.99, ask=190.01, equity=10_000.0, spec=gbpjpy, start_equity=10_000.0,
+                       rate_problem="cannot convert JPY to USD: no USDJPY price yet")
+    report = check_all(check, RiskLimits())
+    assert report.sizing is None
+    assert report.summary() == "cannot size GBPJPY: cannot convert JPY to USD: no USDJPY price yet"
