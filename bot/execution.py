@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -111,10 +112,13 @@ def start_jobs(runtime: Runtime, notifier: Notifier, card_tools: CardTools) -> A
         every.append((trading_jobs.feed_prices_to_positions, 1, {"portfolio": portfolio, "market": market}))
     else:
         every.append((trading_jobs.poll_positions, 2, {"portfolio": portfolio}))
-        every.append((trading_jobs.record_broker_quotes, 5, {"price_sync": services["price_sync"],
+        # the MT5 price basis: a pair every second from the first second, so EXECUTE can trade soon after start
+        every.append((trading_jobs.record_broker_quotes, 1, {"price_sync": services["price_sync"],
                                                              "broker": portfolio.broker, "market": market}))
+    start_now = {trading_jobs.record_broker_quotes}
     for func, seconds, kwargs in every:
+        first = {"next_run_time": datetime.now(UTC)} if func in start_now else {}
         scheduler.add_job(func, "interval", seconds=seconds, kwargs=kwargs, max_instances=1, coalesce=True,
-                          misfire_grace_time=30, id=func.__name__)
+                          misfire_grace_time=30, id=func.__name__, **first)
     scheduler.start()
     return scheduler

@@ -191,6 +191,7 @@ class TradingService:
         breaker = await self.guard.breaker(now, account.equity, sum(getattr(p, "unrealized_pnl", 0.0)
                                                                     for p in open_items))
         status, _reason = self._health.status(plan.symbol)
+        reference_mid, basis_problem = self._price_sync.reference_price(plan.symbol, quote.mid, now)
         symbols = {plan.symbol, *(p.symbol for p in open_items)}
         self._money.note(plan.symbol, quote.bid, quote.ask, quote.ts_ms)
         try:
@@ -206,7 +207,8 @@ class TradingService:
             feed_status=status,
             trading_state=TradingState.HALTED if breaker.halted else TradingState.ACTIVE,
             paused=self.guard.paused, halted_reason=breaker.halted_reason, open_positions=open_items,
-            closes=self._closes(symbols), quote_to_account=rate, rate_problem=rate_problem)
+            closes=self._closes(symbols), quote_to_account=rate, rate_problem=rate_problem,
+            reference_mid=reference_mid, basis_problem=basis_problem)
         return check_all(check, limits), quote.mid
 
     def _closes(self, symbols: set[str]) -> dict[str, Any]:

@@ -174,6 +174,42 @@ class PriceSync:
             raise BasisUnavailable(symbol, basis.reason)
         return basis
 
+    def reference_price(self, symbol: str, broker_price: float, now_ms: int | None = None) -> tuple[float | None, str]:
+        """A broker price in Binance terms, or (None, why not) while the basis is not usable: the
+        reason says how far calibration has come ("not calibrated yet: 7 of 20 price pairs ...")."""
+        if self.is_identity:
+            return broker_price, ""
+        problem = self.basis_problem(symbol, now_ms)
+        if problem:
+            return None, problem
+        basis = self.basis(symbol, now_ms)
+        assert basis is not None
+        return basis.from_broker(broker_price), ""
+
+    def basis_problem(self, symbol: str, now_ms: int | None = None) -> str:
+        """Why the broker price basis of ``symbol`` cannot be used now, for a trader ("" when it can)."""
+        if self.is_identity:
+            return ""
+        basis = self.basis(symbol, now_ms)
+        needed = self.params.min_samples
+        if basis is None:
+            return (f"the broker price basis is not calibrated yet: no broker/Binance price pairs so far "
+                    f"(it needs {needed})")
+        if basis.samples < needed:
+            return (f"the broker price basis is not calibrated yet: {basis.samples} of {needed} broker/Binance "
+                    f"price pairs{self._eta(symbol, needed - basis.samples)}")
+        if not basis.stable:
+            return f"the broker price basis is not usable: {basis.reason}"
+        return ""
+
+    def _eta(self, symbol: str, missing: int) -> str:
+        """", about N s more" from the pace of the pairs so far (nothing before there are two)."""
+        pairs = self._pairs.get(symbol)
+        if not pairs or len(pairs) < 2:
+            return ""
+        pace_s = (pairs[-1][0] - pairs[0][0]) / 1000 / (len(pairs) - 1)
+        return f", about {max(1, round(missing * pace_s))} s more" if pace_s > 0 else ""
+
     def forget(self, symbol: str) -> None:
         self._pairs.pop(symbol, None)
 

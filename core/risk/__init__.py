@@ -32,6 +32,7 @@ from core.risk.gates import (
     Denied,
     GateResult,
     TradingState,
+    check_broker_basis,
     check_confidence,
     check_feed_health,
     check_open_positions,
@@ -46,8 +47,8 @@ from core.tunables import Tunable, params_from_values
 __all__ = [
     "TUNABLES", "Allowed", "BreakerState", "BreakerUpdate", "CorrelationMatrix", "DailyLoss", "Denied",
     "GateResult", "RiskLimits", "RiskReport", "Sizing", "TradeCheck", "TradingState", "check_all",
-    "check_confidence", "check_correlation", "check_daily_loss", "check_feed_health", "check_open_positions",
-    "check_price_drift", "check_size", "check_spread", "check_trading_state", "correlation_matrix",
+    "check_broker_basis", "check_confidence", "check_correlation", "check_daily_loss", "check_feed_health",
+    "check_open_positions", "check_price_drift", "check_size", "check_spread", "check_trading_state", "correlation_matrix",
     "daily_loss", "next_trading_day_ms", "position_size", "spread_bps", "trading_day_start_ms",
     "update_breaker",
 ]
@@ -123,6 +124,8 @@ class TradeCheck:
     risk_pct: float | None = None  # None: limits.risk_per_trade_pct
     quote_to_account: float | None = None  # core.money's rate; None: unknown, the size gate says why
     rate_problem: str = ""  # why quote_to_account is unknown (RateUnavailable's message)
+    reference_mid: float | None = None  # the broker mid in the card's (Binance) price terms; None: the mid
+    basis_problem: str = ""  # why broker prices cannot be compared with the card yet ("": they can)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +166,9 @@ def check_all(check: TradeCheck, limits: RiskLimits) -> RiskReport:
                              limits.max_open_positions),
         check_feed_health(check.feed_status, allow_degraded=limits.allow_degraded_feed),
         check_spread(check.bid, check.ask, limits.max_spread_bps),
-        check_price_drift(check.card_price, mid, max_drift_bps=limits.max_drift_bps, atr=check.atr,
-                          max_drift_atr=limits.max_drift_atr),
+        check_broker_basis(check.basis_problem) if check.basis_problem else
+        check_price_drift(check.card_price, mid if check.reference_mid is None else check.reference_mid,
+                          max_drift_bps=limits.max_drift_bps, atr=check.atr, max_drift_atr=limits.max_drift_atr),
         check_correlation(check.symbol, check.direction, check.open_positions, matrix,
                           limits.correlation_limit),
         check_size(sizing),

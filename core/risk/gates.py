@@ -95,6 +95,13 @@ def check_spread(bid: float, ask: float, max_spread_bps: float) -> GateResult:
     return Allowed("spread")
 
 
+def check_broker_basis(problem: str) -> GateResult:
+    """Broker prices can be compared with the card only once their basis to Binance is known."""
+    if problem:
+        return Denied(problem, "basis")
+    return Allowed("basis")
+
+
 def check_price_drift(card_price: float, current_price: float, *, max_drift_bps: float = 0.0,
                       atr: float = 0.0,
                       max_drift_atr: float = 0.0) -> GateResult:
