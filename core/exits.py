@@ -10,7 +10,9 @@ Rules (numbers from the ``exits.*`` tunables):
   rest; with two, target 2 closes the rest; with one, the runner trails until stopped.
 - Optional time stop: close everything after ``time_stop_minutes`` if target 1 was not reached.
 - A price through the stop closes everything (a safety net: the broker's own stop loss normally
-  acts first).
+  acts first). Its reason says which stop it was (``stop_exit_reason``): "stop loss" before target
+  1, "breakeven stop" once moved to breakeven, "trailing stop" once trailed, so a profitable exit by
+  a trailed stop is never reported as a stop loss (the same applies when the broker's stop fills).
 Prices are the ones the position closes at: the bid for a long, the ask for a short.
 """
 
@@ -81,6 +83,7 @@ class ManagedPosition:
     stage: ExitStage = ExitStage.INITIAL
     targets_hit: int = 0
     best_price: float = 0.0  # best closing price since target 1
+    stop_reason: str = ""  # why the stop is where it is: "" (the plan's), "breakeven" or "trailing"
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)} | {"targets": list(self.targets)}
@@ -119,7 +122,7 @@ class ModifyStop:
 @dataclass(frozen=True, slots=True)
 class CloseAll:
     ticket: int
-    reason: str  # "target 3" | "stop" | "trailing stop" | "time stop"
+    reason: str  # "target 3" | "stop loss" | "breakeven stop" | "trailing stop" | "time stop"
 
 
 ExitAction = ClosePartial | ModifyStop | CloseAll
@@ -143,8 +146,7 @@ def evaluate(position: ManagedPosition, bid: float, ask: float, ts_ms: int,
     price = bid if position.direction is Direction.LONG else ask
     sign = position.direction.sign
     if sign * (price - position.stop) <= 0:
-        reason = "trailing stop" if position.stage is ExitStage.RUNNER else "stop"
-        return _close_all(position, reason)
+        return _close_all(position, stop_exit_reason(position))
     age_ms = ts_ms - position.opened_ts_ms
     timed_out = params.time_stop_minutes > 0 and age_ms >= params.time_stop_minutes * 60_000
     if position.stage is ExitStage.INITIAL and timed_out:
@@ -168,6 +170,18 @@ def evaluate(position: ManagedPosition, bid: float, ask: float, ts_ms: int,
             actions.append(move)
             after.append(state)
     return ExitDecision(state, tuple(actions), tuple(after))
+
+
+def stop_exit_reason(position: ManagedPosition) -> str:
+    """What closing at the position's current stop is: a stop loss, a breakeven or a trailing exit."""
+    if position.stop_reason == "trailing":
+        return "trailing stop"
+    if position.stop_reason == "breakeven":
+        return "breakeven stop"
+    in_profit = position.direction.sign * (position.stop - position.entry) > 0
+    if position.stage is ExitStage.RUNNER and in_profit:  # a state saved before stop_reason was kept
+        return "trailing stop"
+    return "stop loss"
 
 
 def _close_all(position: ManagedPosition, reason: str) -> ExitDecision:
@@ -215,5 +229,5 @@ def _move_stop(state: ManagedPosition, price: float, params: ExitParams,
     if sign * (price - stop) <= 0:  # the price is already through the new stop
         closed = replace(state, stage=ExitStage.CLOSED, volume=0.0, best_price=best)
         return closed, CloseAll(state.ticket, f"{reason} stop")
-    moved = replace(state, stop=stop, best_price=best)
+    moved = replace(state, stop=stop, best_price=best, stop_reason=reason)
     return moved, ModifyStop(state.ticket, stop, state.take_profit, reason)

@@ -28,6 +28,7 @@ from core.exits import (
     ManagedPosition,
     ModifyStop,
     evaluate,
+    stop_exit_reason,
 )
 from core.models import Fill, Position
 from core.ports import Broker, BrokerError, Clock
@@ -49,7 +50,7 @@ class PositionEvent:
     symbol: str
     text: str  # one short line for the trader
     ts_ms: int
-    reason: str = ""  # "target 1", "breakeven", "trailing", "stop loss", "time stop", ...
+    reason: str = ""  # "target 1", "breakeven", "trailing", "stop loss", "trailing stop", "time stop", ...
     fill: Fill | None = None
 
 
@@ -191,9 +192,12 @@ class PositionMonitor:
                              f"{label}: pending order filled at {_price(fill.price)}", fill.ts_ms,
                              event.reason, fill)
             return
-        self._managed.pop(fill.ticket, None)
+        managed = self._managed.pop(fill.ticket, None)
         self._save()
-        words = "stop loss" if event.reason is FillReason.STOP_LOSS else "take profit"
+        if event.reason is FillReason.STOP_LOSS:  # the broker's stop: the plan's, breakeven or trailed
+            words = stop_exit_reason(managed) if managed is not None else "stop loss"
+        else:
+            words = "take profit"
         await self._emit(EventKind.CLOSED, fill.ticket, fill.symbol,
                          f"{label}: closed {fill.volume:g} at {_price(fill.price)} by {words} "
                          f"({fill.realized_pnl:+.2f})", fill.ts_ms, words, fill)

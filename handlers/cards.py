@@ -125,8 +125,12 @@ def render_flow_line(flow: OrderFlowSummary | None, no_flow_note: str | None) ->
     total = p.buy_notional + p.sell_notional
     buy_share = f"{p.buy_notional / total * 100:.0f}% buy" if total else "no trades"
     whales = sum(count for _, count in flow.whale_counts)
-    return (f"Order flow: <b>{flow.verdict.bias}</b> ({flow.verdict.strength:.0f}) · imbalance "
-            f"{flow.imbalance:+.2f} · {p.window_s:.0f}s {buy_share} · {whales} large trades")
+    return (f"Order flow: <b>{flow.verdict.bias}</b> ({flow.verdict.strength:.0f}) · {imbalance_text(flow)} · "
+            f"{p.window_s:.0f}s {buy_share} · {whales} large trades")
+
+
+def imbalance_text(flow: OrderFlowSummary) -> str:
+    return "no book data" if flow.imbalance is None else f"imbalance {flow.imbalance:+.2f}"
 
 
 _NO_DIRECTION = re.compile(r"^no trade: total score ([+-][\d.]+) is within \+-([\d.]+)")
@@ -171,7 +175,8 @@ def render_flow(analysis: Analysis, digits: int, no_flow_note: str | None, whale
         return f"{head}\n{esc(no_flow_note or 'No order-flow data yet.')}"
     p = flow.pressure
     lines = [head, f"Verdict: <b>{flow.verdict.bias}</b>, strength {flow.verdict.strength:.0f}/100",
-             f"Book imbalance (top {flow.imbalance_levels}): {flow.imbalance:+.2f}",
+             (f"Book imbalance (top {flow.imbalance_levels}): {flow.imbalance:+.2f}" if flow.imbalance is not None
+              else "Book: no book data"),
              f"{p.window_s:.0f}s pressure: buy {usd(p.buy_notional)} / sell {usd(p.sell_notional)} "
              f"({p.buy_ratio * 100:.0f}% buy, delta {usd(p.delta_notional, signed=True)}, {p.trade_count} trades)"]
     counts = ", ".join(f"{tier} {n}" for tier, n in flow.whale_counts)

@@ -156,7 +156,7 @@ class OrderFlowVerdict:
 
 @dataclass(frozen=True, slots=True)
 class OrderFlowSummary:
-    imbalance: float
+    imbalance: float | None  # None: no book data (no book yet, or an empty one)
     imbalance_levels: int
     whales: tuple[WhaleTrade, ...]  # newest first
     whale_counts: tuple[tuple[str, int], ...]  # (tier, count) in tier order
@@ -317,7 +317,8 @@ def summarize_order_flow(trades: TradeColumns | None, book: BookSnapshot | None,
                          seconds: CandleArrays | None = None, minutes: CandleArrays | None = None,
                          params: OrderFlowParams = OrderFlowParams()) -> OrderFlowSummary:
     """Everything the signal card shows about order flow at ``now_ts_ms``."""
-    imbalance = book_imbalance(book, params.imbalance_levels) if book is not None else None
+    has_book = book is not None and bool(book.bids or book.asks)
+    imbalance = book_imbalance(book, params.imbalance_levels) if has_book else None
     if trades is not None:
         recent = trades.until(now_ts_ms).since(now_ts_ms - int(round(params.whale_window_s * 1000)))
         whales = whale_trades(recent, params)
@@ -331,5 +332,5 @@ def summarize_order_flow(trades: TradeColumns | None, book: BookSnapshot | None,
             closed = closed_until(candles, now_ts_ms)
             spikes += volume_spikes(closed, params.spike_window, params.spike_zscore, recent)
     verdict = order_flow_verdict(imbalance, flow, whales, spikes, params)
-    return OrderFlowSummary(imbalance if imbalance is not None else 0.0, params.imbalance_levels, whales,
-                            whale_counts(whales), flow, voids, spikes, verdict)
+    return OrderFlowSummary(imbalance, params.imbalance_levels, whales, whale_counts(whales), flow, voids, spikes,
+                            verdict)

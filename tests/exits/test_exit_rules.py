@@ -16,6 +16,7 @@ from core.exits import (
     ModifyStop,
     evaluate,
     managed_from_plan,
+    stop_exit_reason,
 )
 from core.models import Direction, Fill, TradePlan
 from core.tunables import TunableValues
@@ -47,7 +48,7 @@ def test_target_1_closes_half_and_moves_the_stop_to_breakeven() -> None:
 
     assert decision.actions == (ClosePartial(7, 1.0, "target 1"), ModifyStop(7, 100.15, 125.0, "breakeven"))
     assert decision.state == long_position(stage=ExitStage.RUNNER, targets_hit=1, volume=1.0, stop=100.15,
-                                           best_price=105.0)
+                                           best_price=105.0, stop_reason="breakeven")
     assert [s.volume for s in decision.after] == [1.0, 1.0]
     assert [s.stop for s in decision.after] == [95.0, 100.15]  # commit step by step
 
@@ -73,7 +74,19 @@ def test_price_through_the_trailing_stop_closes_everything() -> None:
 
 
 def test_initial_stop_is_a_safety_net() -> None:
-    assert at(long_position(), 95.0).actions == (CloseAll(7, "stop"),)
+    assert at(long_position(), 95.0).actions == (CloseAll(7, "stop loss"),)
+
+
+def test_each_stop_exit_says_which_stop_it_was() -> None:
+    runner = at(long_position(), 105.0).state  # target 1: stop at breakeven
+    assert stop_exit_reason(runner) == "breakeven stop"
+    assert at(runner, 100.1).actions == (CloseAll(7, "breakeven stop"),)
+    trailed = at(runner, 110.0).state  # the stop trails to 104, in profit
+    assert trailed.stop == 104.0 and stop_exit_reason(trailed) == "trailing stop"
+    assert at(trailed, 103.9).actions == (CloseAll(7, "trailing stop"),)
+    assert stop_exit_reason(long_position()) == "stop loss"
+    restored = ManagedPosition.from_dict(trailed.to_dict())  # survives a restart
+    assert stop_exit_reason(restored) == "trailing stop"
 
 
 def test_three_targets_in_one_gap() -> None:

@@ -71,7 +71,7 @@ async def test_long_tp1_then_breakeven_then_trailing_exit_with_exact_pnl() -> No
     assert events.kinds() == [
         (EventKind.PARTIAL_CLOSE, "target 1"), (EventKind.STOP_MOVED, "breakeven"),
         (EventKind.STOP_MOVED, "trailing"), (EventKind.STOP_MOVED, "trailing"),
-        (EventKind.CLOSED, "stop loss")]
+        (EventKind.CLOSED, "trailing stop")]  # the broker's stop, trailed into profit: not a "stop loss"
     assert stop_moves(events) == [100.15, 102.0, 104.0]
     partial, final = events.seen[0].fill, events.seen[-1].fill
     assert partial is not None and final is not None
@@ -80,7 +80,7 @@ async def test_long_tp1_then_breakeven_then_trailing_exit_with_exact_pnl() -> No
     assert (await broker.account()).balance == pytest.approx(BALANCE + 5.0 + 3.5)
     assert await broker.positions() == [] and monitor.managed() == []
     assert events.seen[0].text == "BTCUSD long #1: target 1 hit, closed 1 at 105 (+5.00); 1 left"
-    assert events.seen[-1].text == "BTCUSD long #1: closed 1 at 103.5 by stop loss (+3.50)"
+    assert events.seen[-1].text == "BTCUSD long #1: closed 1 at 103.5 by trailing stop (+3.50)"
 
 
 async def test_short_with_spread_and_slippage_through_three_targets_path() -> None:
@@ -107,7 +107,7 @@ async def test_short_with_spread_and_slippage_through_three_targets_path() -> No
         (EventKind.PARTIAL_CLOSE, "target 1"), (EventKind.STOP_MOVED, "trailing"),
         (EventKind.STOP_MOVED, "trailing"),
         (EventKind.PARTIAL_CLOSE, "target 2"), (EventKind.STOP_MOVED, "trailing"),
-        (EventKind.CLOSED, "stop loss")]
+        (EventKind.CLOSED, "trailing stop")]
     assert stop_moves(events) == pytest.approx([194.9 + 4.0, 193.1 + 4.0, 190.0 + 4.0])
     assert (await broker.account()).balance == pytest.approx(BALANCE + sum(pnl for *_, pnl in expected))
 

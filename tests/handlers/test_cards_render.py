@@ -2,9 +2,11 @@
 
 import pytest
 
+from core.analysis.inputs import TradeColumns
 from core.analysis.levels import zone_kind
-from core.models import Zone
-from handlers.cards import nearest_zones, render_zone, usd, zone_distance
+from core.analysis.orderflow import summarize_order_flow
+from core.models import BookSnapshot, Zone
+from handlers.cards import nearest_zones, render_flow_line, render_zone, usd, zone_distance
 
 
 def zone(low: float, high: float, price: float, score: float = 50.0) -> Zone:
@@ -40,3 +42,14 @@ def test_the_card_shows_the_nearest_zones_not_the_strongest_far_away():
     assert [z.low for z in supports] == [93_500, 91_800]
     assert far_strong not in supports
     assert render_zone(supports[0], 2, price).startswith("S 93,500.00–94,400.00 (-0.63%) · score 85 · 3 touches")
+
+
+def test_a_missing_or_empty_book_is_no_book_data_not_a_zero_imbalance():
+    trades = TradeColumns.from_arrays([1_000, 2_000], [100.0, 100.5], [1.0, 2.0], [1, -1])
+    for book in (None, BookSnapshot("X", 2_000, 1, (), ())):
+        flow = summarize_order_flow(trades, book, 2_000)
+        assert flow.imbalance is None
+        line = render_flow_line(flow, None)
+        assert "no book data" in line and "imbalance" not in line
+    book = BookSnapshot("X", 2_000, 1, ((100.0, 3.0),), ((100.5, 1.0),))
+    assert "imbalance +0.50" in render_flow_line(summarize_order_flow(trades, book, 2_000), None)
