@@ -77,8 +77,10 @@ async def start_execution(runtime: Runtime) -> None:
     records = SqlTradingRecords(runtime.sessions)
     guard = TradingGuard(records, tunables, clock)
     await guard.load()
+    symbol_map = runtime.services["symbol_map"]
     portfolio = Portfolio(broker=broker, store=store, records=records, clock=clock,
-                          contract_spec=broker.contract_spec, money=money)
+                          contract_spec=broker.contract_spec, money=money,
+                          price_digits=lambda symbol: symbol_map.spec(symbol).price_digits)
     price_sink = broker.on_price if isinstance(broker, PaperBroker) else None
     portfolio.monitor = PositionMonitor(broker, portfolio.on_event, clock=clock,
                                         params=ExitParams.from_values(tunables.snapshot()), price_sink=price_sink,

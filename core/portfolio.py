@@ -22,9 +22,11 @@ log = logging.getLogger("moneybot.portfolio")
 
 class Portfolio:
     def __init__(self, *, broker: Broker, store: ApprovalStore, records: TradingRecords, clock: Clock,
-                 contract_spec: Callable[[str], Awaitable[ContractSpec]], money: MoneyService) -> None:
+                 contract_spec: Callable[[str], Awaitable[ContractSpec]], money: MoneyService,
+                 price_digits: Callable[[str], int] | None = None) -> None:
         self.broker = broker
         self._money = money
+        self._price_digits = price_digits  # a symbol's price digits for journal texts (None: 6 significant)
         self._store = store
         self._records = records
         self._clock = clock
@@ -62,11 +64,15 @@ class Portfolio:
             self.monitor.forget(ticket)
         approval = await self._store.approval_for_ticket(ticket)
         await self._store.add_journal(JournalEntry(
-            ts_ms=fill.ts_ms, kind="close", text=f"closed by {by} at {fill.price:g}, P/L {fill.realized_pnl:+.2f}",
+            ts_ms=fill.ts_ms, kind="close", text=f"closed by {by} at {self._price(fill.symbol, fill.price)}, "
+                                                 f"P/L {fill.realized_pnl:+.2f}",
             symbol=fill.symbol, approval_id=approval.id if approval else None, ticket=ticket,
             data={"reason": "manual", "realized_pnl": fill.realized_pnl, "price": fill.price}))
         await self._record_close(ticket, fill.ts_ms, "manual close", fill, approval)
         return fill
+
+    def _price(self, symbol: str, price: float) -> str:
+        return f"{price:.{self._price_digits(symbol)}f}" if self._price_digits else f"{price:.6g}"
 
     async def _record_close(self, ticket: int, ts_ms: int, reason: str, fill: Fill | None, approval) -> None:
         order = await self._store.get_order(approval.id) if approval else None

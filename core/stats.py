@@ -114,13 +114,39 @@ class GroupStats:
 
 
 @dataclass(frozen=True, slots=True)
-class Drawdown:
-    """The deepest fall of an equity curve below its running peak."""
+class Dip:
+    """One fall of an equity curve below its running peak: its money and its percent belong together."""
 
     amount: float  # money, >= 0
-    pct: float | None  # deepest fall in percent of the peak it fell from (may be another dip)
-    peak_ts_ms: int | None  # where the deepest money fall started and bottomed out
+    pct: float | None  # the same fall in percent of the peak it fell from (None when that peak is <= 0)
+    peak_ts_ms: int | None  # the last time at that peak, and the bottom of the fall
     trough_ts_ms: int | None
+
+
+NO_DIP = Dip(0.0, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Drawdown:
+    """The largest fall in money and the largest fall in percent: two honest figures, each from its
+    own dip (a 1000 -> 900 fall is the larger in money, a 100 -> 50 fall the larger in percent)."""
+
+    by_money: Dip
+    by_pct: Dip | None  # None when no peak was positive (or compute_stats had no starting equity)
+
+    @property
+    def amount(self) -> float:
+        """The largest fall in money."""
+        return self.by_money.amount
+
+    @property
+    def pct(self) -> float | None:
+        """The largest fall in percent (maybe another dip than ``amount``)."""
+        return None if self.by_pct is None else self.by_pct.pct
+
+    @property
+    def same_dip(self) -> bool:
+        return self.by_pct is not None and self.by_pct == self.by_money
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +187,8 @@ def compute_stats(
     wins = [t for t in ordered if t.realized_pnl > tolerance]
     losses = [t for t in ordered if t.realized_pnl < -tolerance]
     drawdown = max_drawdown(equity_curve(ordered, starting_equity or 0.0, since_ts_ms=since_ts_ms))
-    if starting_equity is None:
-        drawdown = replace(drawdown, pct=None)
+    if starting_equity is None:  # a curve from 0 has money falls but no meaningful percentages
+        drawdown = Drawdown(replace(drawdown.by_money, pct=None), None)
     win_streak, loss_streak = longest_streaks(ordered, tolerance)
     return TradeStats(
         totals=summarize("all", ordered, params),
@@ -244,20 +270,26 @@ def equity_curve(
 
 
 def max_drawdown(points: Sequence[tuple[int, float]]) -> Drawdown:
-    """Deepest fall below the running peak of an equity curve given in time order."""
+    """The largest money fall and the largest percent fall below the running peak of an equity curve
+    given in time order (each with its own peak, trough and the other measure of the same fall)."""
     if not points:
-        return Drawdown(0.0, None, None, None)
+        return Drawdown(NO_DIP, None)
     times = [ts_ms for ts_ms, _ in points]
     equity = np.fromiter((value for _, value in points), dtype=np.float64, count=len(points))
     peaks = np.maximum.accumulate(equity)
     falls = peaks - equity
-    positive_peaks = peaks > 0
-    pct = float(np.max(falls[positive_peaks] / peaks[positive_peaks]) * 100.0) if positive_peaks.any() else None
-    trough = int(np.argmax(falls))
-    if falls[trough] <= 0:
-        return Drawdown(0.0, pct, None, None)
-    peak = trough - int(np.argmax(equity[trough::-1] >= peaks[trough]))  # last time at that peak
-    return Drawdown(float(falls[trough]), pct, times[peak], times[trough])
+    positive = peaks > 0
+    ratios = np.where(positive, falls / np.where(positive, peaks, 1.0), 0.0)
+
+    def dip(trough: int) -> Dip:
+        pct = float(ratios[trough] * 100.0) if positive[trough] else None
+        if falls[trough] <= 0:
+            return Dip(0.0, pct, None, None)
+        peak = trough - int(np.argmax(equity[trough::-1] >= peaks[trough]))  # last time at that peak
+        return Dip(float(falls[trough]), pct, times[peak], times[trough])
+
+    by_pct = dip(int(np.argmax(ratios))) if positive.any() else None
+    return Drawdown(dip(int(np.argmax(falls))), by_pct)
 
 
 def longest_streaks(ordered: Sequence[ClosedTrade], breakeven_tolerance: float = 0.0) -> tuple[int, int]:

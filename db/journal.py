@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -11,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.approvals import JournalEntry
 from core.models import Direction
 from core.stats import ClosedTrade
-from db.tables import ClosedTradeRow, JournalRow, TradingStateRow
+from db.tables import ApprovalRow, ClosedTradeRow, JournalRow, TradingStateRow
 
 
 async def list_journal(session: AsyncSession, *, limit: int = 20) -> list[JournalEntry]:
@@ -24,6 +25,15 @@ async def list_closed_trades(session: AsyncSession, *, since_ts_ms: int = 0) -> 
     rows = (await session.exec(select(ClosedTradeRow).where(ClosedTradeRow.close_ts_ms >= since_ts_ms)
                                .order_by(ClosedTradeRow.close_ts_ms, ClosedTradeRow.ticket))).all()
     return [_trade(r) for r in rows]
+
+
+async def list_approval_sources(session: AsyncSession, approval_ids: Iterable[str | None]) -> dict[str, str]:
+    """The market-data source (LIVE, SIMULATED, REPLAY) each card was issued on, by approval id."""
+    ids = sorted({i for i in approval_ids if i})
+    if not ids:
+        return {}
+    rows = (await session.exec(select(ApprovalRow.id, ApprovalRow.source).where(col(ApprovalRow.id).in_(ids)))).all()
+    return {approval_id: source for approval_id, source in rows}
 
 
 def _trade(r: ClosedTradeRow) -> ClosedTrade:

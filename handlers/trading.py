@@ -10,11 +10,13 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from core.market.state import MarketState
-from core.models import Position, Role, User
+from core.market.symbols import SymbolMap
+from core.models import DataSource, Role, User
 from core.portfolio import Portfolio
 from core.ports import BrokerError
 from core.trading import TradingService
 from handlers.html import esc
+from handlers.trade_text import data_badge, render_close, render_positions
 
 router = Router(name=__name__)
 COMMANDS = {"positions", "close", "pause", "resume", "status"}
@@ -67,38 +69,31 @@ async def on_signal_button(query: CallbackQuery, callback_data: SignalCb, tradin
         await query.message.edit_text(decision.card_html, reply_markup=None)
 
 
-def render_position(p: Position, digits: int = 2) -> str:
-    price = f"{p.current_price:,.{digits}f}" if p.current_price is not None else "-"
-    stops = f" SL {p.stop_loss:,.{digits}f}" if p.stop_loss else ""
-    stops += f" TP {p.take_profit:,.{digits}f}" if p.take_profit else ""
-    return (f"#{p.ticket} <b>{p.symbol}</b> {p.direction.value.upper()} {p.volume:g} @ {p.open_price:,.{digits}f}"
-            f" → {price}  P/L <b>{p.unrealized_pnl:+,.2f}</b>{stops}")
-
-
-async def positions_view(portfolio: Portfolio, user: User) -> tuple[str, InlineKeyboardMarkup | None]:
+async def positions_view(portfolio: Portfolio, user: User, symbol_map: SymbolMap, source: DataSource
+                         ) -> tuple[str, InlineKeyboardMarkup | None]:
     positions = await portfolio.broker.positions()
     account = await portfolio.broker.account()
-    head = (f"<b>Open positions</b> ({portfolio.broker.name}) · balance {account.balance:,.2f} · "
-            f"equity {account.equity:,.2f} {esc(account.currency)}")
+    text = render_positions(positions, account, portfolio.broker.name, symbol_map, source)
     if not positions:
-        return head + "\nNo open positions.", None
-    lines = [head, *[render_position(p) for p in positions]]
+        return text, None
     rows = [[InlineKeyboardButton(text=f"Close #{p.ticket}", callback_data=PositionCb(
         action=PosAction.ASK, ticket=p.ticket).pack())] for p in positions] if user.role.allows(Role.TRADER) else []
     rows.append([InlineKeyboardButton(text="Refresh", callback_data=PositionCb(action=PosAction.REFRESH,
                                                                                ticket=0).pack())])
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 @router.message(Command("positions"))
-async def cmd_positions(message: Message, portfolio: Portfolio, user: User) -> None:
-    text, keyboard = await positions_view(portfolio, user)
+async def cmd_positions(message: Message, portfolio: Portfolio, user: User, symbol_map: SymbolMap,
+                        market: MarketState) -> None:
+    text, keyboard = await positions_view(portfolio, user, symbol_map, market.source)
     await message.answer(text, reply_markup=keyboard)
 
 
 @router.callback_query(PositionCb.filter(F.action == PosAction.REFRESH))
-async def on_positions_refresh(query: CallbackQuery, portfolio: Portfolio, user: User) -> None:
-    text, keyboard = await positions_view(portfolio, user)
+async def on_positions_refresh(query: CallbackQuery, portfolio: Portfolio, user: User, symbol_map: SymbolMap,
+                               market: MarketState) -> None:
+    text, keyboard = await positions_view(portfolio, user, symbol_map, market.source)
     await query.answer("Refreshed")
     if query.message:
         await query.message.edit_text(text, reply_markup=keyboard)
@@ -123,30 +118,32 @@ async def on_close_keep(query: CallbackQuery, callback_data: PositionCb) -> None
         await query.message.edit_text(f"Position #{callback_data.ticket} kept open.", reply_markup=None)
 
 
-async def close_text(portfolio: Portfolio, ticket: int, user_id: int) -> str:
+async def close_text(portfolio: Portfolio, ticket: int, user_id: int, symbol_map: SymbolMap,
+                     source: DataSource) -> str:
     try:
         fill = await portfolio.close(ticket, by=user_id)
     except BrokerError as e:
         return f"Position #{ticket} was not closed: {esc(e.message)}"
-    return (f"Closed #{ticket} {fill.symbol} {fill.volume:g} @ {fill.price:,.2f}: "
-            f"P/L <b>{fill.realized_pnl:+,.2f}</b>")
+    return render_close(ticket, fill, symbol_map, source)
 
 
 @router.callback_query(PositionCb.filter(F.action == PosAction.CONFIRM), flags=TRADER)
-async def on_close_confirm(query: CallbackQuery, callback_data: PositionCb, portfolio: Portfolio) -> None:
-    text = await close_text(portfolio, callback_data.ticket, query.from_user.id)
+async def on_close_confirm(query: CallbackQuery, callback_data: PositionCb, portfolio: Portfolio,
+                           symbol_map: SymbolMap, market: MarketState) -> None:
+    text = await close_text(portfolio, callback_data.ticket, query.from_user.id, symbol_map, market.source)
     await query.answer("Done" if text.startswith("Closed") else "Not closed")
     if query.message:
         await query.message.edit_text(text, reply_markup=None)
 
 
 @router.message(Command("close"), flags=TRADER)
-async def cmd_close(message: Message, command: CommandObject, portfolio: Portfolio, user: User) -> None:
+async def cmd_close(message: Message, command: CommandObject, portfolio: Portfolio, user: User,
+                    symbol_map: SymbolMap, market: MarketState) -> None:
     arg = (command.args or "").strip().lstrip("#")
     if not arg.isdigit():
         await message.answer("Usage: /close TICKET (see /positions for tickets).")
         return
-    await message.answer(await close_text(portfolio, int(arg), user.telegram_id))
+    await message.answer(await close_text(portfolio, int(arg), user.telegram_id, symbol_map, market.source))
 
 
 @router.message(Command("pause"), flags=ADMIN)
@@ -171,7 +168,7 @@ async def cmd_status(message: Message, trading: TradingService, market: MarketSt
     open_pnl = sum(p.unrealized_pnl for p in positions)
     view = await trading.guard.breaker(trading.clock.now_ms(), account.equity, open_pnl)
     state = "HALTED" if view.halted else "PAUSED" if trading.guard.paused else "ACTIVE"
-    lines = [f"<b>Trading: {state}</b>",
+    lines = [f"<b>Trading: {state}</b>{data_badge(market.source)}",
              f"Broker: {esc(broker.name)} · balance {account.balance:,.2f} · equity {account.equity:,.2f} "
              f"{esc(account.currency)}",
              f"Open positions: {len(positions)} (P/L {open_pnl:+,.2f})",
@@ -184,7 +181,7 @@ async def cmd_status(message: Message, trading: TradingService, market: MarketSt
 
 
 async def intent_positions(message: Message, symbol: str | None, data: dict) -> None:
-    text, keyboard = await positions_view(data["portfolio"], data["user"])
+    text, keyboard = await positions_view(data["portfolio"], data["user"], data["symbol_map"], data["market"].source)
     await message.answer(text, reply_markup=keyboard)
 
 

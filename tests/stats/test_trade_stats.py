@@ -7,7 +7,9 @@ from dataclasses import replace
 import pytest
 
 from core.stats import (
+    NO_DIP,
     TUNABLES,
+    Dip,
     Drawdown,
     GroupStats,
     StatsParams,
@@ -92,15 +94,25 @@ def test_headline_numbers(pnls: list[float], expected: dict) -> None:
 
 def test_mixed_drawdown_runs_from_the_1200_peak_to_the_950_trough() -> None:
     stats = compute_stats(sequence([200, -100, -150, 300, -50, 0]), starting_equity=1000.0)
-    assert stats.drawdown.peak_ts_ms == T0  # after the first trade
-    assert stats.drawdown.trough_ts_ms == T0 + 2 * MINUTE_MS  # after the third
+    assert stats.drawdown.by_money.peak_ts_ms == T0  # after the first trade
+    assert stats.drawdown.by_money.trough_ts_ms == T0 + 2 * MINUTE_MS  # after the third
     assert stats.best.ticket == 4 and stats.worst.ticket == 3
 
 
 def test_without_starting_equity_the_drawdown_has_money_but_no_percent() -> None:
     stats = compute_stats(sequence([200, -100, -150, 300]))
     assert stats.drawdown.amount == approx(250.0)
-    assert stats.drawdown.pct is None
+    assert stats.drawdown.pct is None and stats.drawdown.by_money.pct is None
+
+
+def test_the_largest_money_fall_and_the_largest_percent_fall_are_different_dips() -> None:
+    # 1000 -> 500 early (-500, -50 %), then up to 10,000 and down to 9,000 (-1,000, -10 %)
+    stats = compute_stats(sequence([-500, 9_500, -1_000]), starting_equity=1000.0)
+    by_money, by_pct = stats.drawdown.by_money, stats.drawdown.by_pct
+    assert (by_money.amount, by_money.pct) == (approx(1_000.0), approx(10.0))
+    assert (by_pct.amount, by_pct.pct) == (approx(500.0), approx(50.0))
+    assert by_money.trough_ts_ms == T0 + 2 * MINUTE_MS and by_pct.trough_ts_ms == T0
+    assert not stats.drawdown.same_dip
 
 
 def test_trades_without_risk_count_in_money_but_not_in_r() -> None:
@@ -128,7 +140,8 @@ def test_closes_in_the_same_millisecond_are_one_equity_step(tickets: tuple[int, 
     for ordering in (trades, trades[::-1]):
         stats = compute_stats(ordering, starting_equity=1000.0)
         start_ts_ms = T0 - 25 * MINUTE_MS  # both opened 30 minutes before closing at minute 5
-        assert stats.drawdown == Drawdown(200.0, 20.0, start_ts_ms, T0 + 5 * MINUTE_MS)
+        dip = Dip(200.0, 20.0, start_ts_ms, T0 + 5 * MINUTE_MS)
+        assert stats.drawdown == Drawdown(dip, dip)
         assert equity_curve(ordering, 1000.0) == [(start_ts_ms, 1000.0), (T0 + 5 * MINUTE_MS, 800.0)]
 
 
@@ -205,14 +218,15 @@ def test_longest_streaks(pnls: list[float], expected: tuple[int, int]) -> None:
 
 
 @pytest.mark.parametrize(("points", "expected"), [
-    ([], Drawdown(0.0, None, None, None)),
-    ([(1, 100.0)], Drawdown(0.0, 0.0, None, None)),
+    ([], Drawdown(NO_DIP, None)),
+    ([(1, 100.0)], Drawdown(Dip(0.0, 0.0, None, None), Dip(0.0, 0.0, None, None))),
     # the peak is the last time at 100 before the trough
-    ([(1, 100.0), (2, 90.0), (3, 100.0), (4, 70.0), (5, 80.0)], Drawdown(30.0, 30.0, 3, 4)),
-    # the largest money fall (1000 -> 900) is not the largest percent fall (100 -> 50)
-    ([(1, 100.0), (2, 50.0), (3, 1000.0), (4, 900.0)], Drawdown(100.0, 50.0, 3, 4)),
+    ([(1, 100.0), (2, 90.0), (3, 100.0), (4, 70.0), (5, 80.0)],
+     Drawdown(Dip(30.0, 30.0, 3, 4), Dip(30.0, 30.0, 3, 4))),
+    # the largest money fall (1000 -> 900, 10 %) is not the largest percent fall (100 -> 50, money 50)
+    ([(1, 100.0), (2, 50.0), (3, 1000.0), (4, 900.0)], Drawdown(Dip(100.0, 10.0, 3, 4), Dip(50.0, 50.0, 1, 2))),
     # a peak at or below zero has no percentage
-    ([(1, 0.0), (2, -10.0)], Drawdown(10.0, None, 1, 2)),
+    ([(1, 0.0), (2, -10.0)], Drawdown(Dip(10.0, None, 1, 2), None)),
 ])
 def test_max_drawdown(points: list[tuple[int, float]], expected: Drawdown) -> None:
     assert max_drawdown(points) == expected

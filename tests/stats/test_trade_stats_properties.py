@@ -33,17 +33,22 @@ def build(rows: list[dict]) -> list[ClosedTrade]:
             for i, row in enumerate(rows)]
 
 
-def brute_force_drawdown(trades: list[ClosedTrade], starting_equity: float) -> tuple[float, float]:
-    """Largest fall below the highest earlier equity (money, and percent of that peak), by full scan."""
+def brute_force_drawdown(trades: list[ClosedTrade], starting_equity: float
+                         ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(money, percent) of the largest money fall and of the largest percent fall below the highest
+    earlier equity, each measured on its own dip, by a full scan (first dip wins a tie)."""
     by_time: dict[int, float] = {}
     for trade in trades:
         by_time[trade.close_ts_ms] = by_time.get(trade.close_ts_ms, 0.0) + trade.realized_pnl
     equity = [starting_equity]
     for ts_ms in sorted(by_time):
         equity.append(equity[-1] + by_time[ts_ms])
-    money = max(equity[i] - equity[j] for j in range(len(equity)) for i in range(j + 1))
-    peaks = [max(equity[: j + 1]) for j in range(len(equity))]
-    pct = max((peak - value) / peak * 100.0 for peak, value in zip(peaks, equity, strict=True))
+    dips = []
+    for j in range(len(equity)):
+        peak = max(equity[: j + 1])
+        dips.append((peak - equity[j], (peak - equity[j]) / peak * 100.0))
+    money = max(dips, key=lambda d: d[0])
+    pct = max(dips, key=lambda d: d[1])
     return money, pct
 
 
@@ -74,9 +79,10 @@ def test_max_drawdown_matches_brute_force(rows: list[dict], starting_equity: flo
     if not trades:
         assert drawdown.amount == 0.0
         return
-    amount, pct = brute_force_drawdown(trades, starting_equity)
-    assert drawdown.amount == pytest.approx(amount, abs=1e-6)
-    assert drawdown.pct == pytest.approx(pct, abs=1e-9)  # peaks never drop below the positive start
+    money, pct = brute_force_drawdown(trades, starting_equity)  # peaks never drop below the positive start
+    assert (drawdown.by_money.amount, drawdown.by_money.pct) == pytest.approx(money, abs=1e-6)
+    assert (drawdown.by_pct.amount, drawdown.by_pct.pct) == pytest.approx(pct, abs=1e-6)
+    assert drawdown.amount == drawdown.by_money.amount and drawdown.pct == drawdown.by_pct.pct
     curve = equity_curve(trades, starting_equity)
     assert curve[-1][1] == pytest.approx(starting_equity + math.fsum(r["pnl"] for r in rows), abs=1e-6)
     assert [ts for ts, _ in curve] == sorted(ts for ts, _ in curve)
