@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.execution import build_money
 from core.brokers.mt5 import Mt5Broker, Mt5Settings
 from core.market.price_sync import PriceSync
 from core.trading import TradingService
@@ -26,13 +27,15 @@ async def mt5_trading(runtime, clock) -> tuple[TradingService, FakeMt5, PriceSyn
     runtime.tunables.set("signal.direction_threshold", 0)  # every card has a direction, so a plan
     fake = FakeMt5(balance=100_000.0)
     fake.add_symbol(SYMBOL, bid=1.0, ask=1.0, digits=2, contract_size=100.0)
-    broker = Mt5Broker(Mt5Settings(magic=7), module_loader=loader_for(fake), clock=clock)  # type: ignore[arg-type]
+    money = build_money(runtime.settings, runtime.services["symbol_map"], runtime.services["market"], runtime)
+    broker = Mt5Broker(Mt5Settings(magic=7), module_loader=loader_for(fake), clock=clock,  # type: ignore[arg-type]
+                       money=money)
     await broker.connect()
     paper: TradingService = runtime.services["trading"]
     sync = PriceSync()
     trading = TradingService(store=paper.store, broker=broker, market=runtime.services["market"],
                              health=runtime.services["feed_health"], price_sync=sync, guard=paper.guard,
-                             tunables=runtime.tunables, clock=clock, contract_spec=broker.contract_spec)
+                             tunables=runtime.tunables, clock=clock, contract_spec=broker.contract_spec, money=money)
     return trading, fake, sync
 
 
