@@ -24,6 +24,7 @@ from core.trading_state import TradingGuard
 from core.wait_rechecks import CardTools
 from db.approvals import SqlApprovalStore
 from db.journal import SqlTradingRecords
+from jobs import market as market_jobs
 from jobs import trading as trading_jobs
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ def start_jobs(runtime: Runtime, notifier: Notifier, card_tools: CardTools) -> A
                                              "admin_ids": runtime.settings.admin_ids}),
         (trading_jobs.advance_market, 1, {"market": market}),
     ]
+    if services.get("candle_repairer") is not None:  # HTF candles refreshed from REST on close, gaps repaired
+        every.append((market_jobs.repair_candles, 5, {"repairer": services["candle_repairer"]}))
     if isinstance(portfolio.broker, PaperBroker):
         every.append((trading_jobs.feed_prices_to_positions, 1, {"portfolio": portfolio, "market": market}))
     else:

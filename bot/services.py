@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.config import ConfigError, Settings
 from core.analysis_service import AnalysisService
 from core.feeds.binance_endpoints import BinanceEndpoints
+from core.market.candle_repair import CandleRepairer
 from core.market.health import FeedHealth, HealthParams
 from core.market.state import MarketState, MarketStateParams
 from core.market.symbols import SymbolMap, default_specs
@@ -34,10 +35,11 @@ def build_symbol_map(settings: Settings) -> SymbolMap:
 
 async def start_services(runtime: Runtime) -> None:
     """Build the market feed, state, history and analysis; start the feed; register services."""
-    settings, clock, tunables = runtime.settings, runtime.clock, runtime.tunables
+    settings, tunables = runtime.settings, runtime.tunables
+    clock = _data_clock(settings, runtime.clock)  # a replay's ages and freshness are on the recording's clock
     symbol_map = build_symbol_map(settings)
     health = FeedHealth(clock, HealthParams.from_values(tunables), symbol_resolver=symbol_map.from_binance)
-    feed, history, source, label = await _choose_feed(settings, symbol_map, health, runtime)
+    feed, history, source, label = await _choose_feed(settings, symbol_map, health, runtime, clock)
     market = MarketState(symbol_map, clock, source, health=health,
                          params=MarketStateParams.from_values(tunables,
                                                               record_messages=source is DataSource.SIMULATED))
@@ -54,7 +56,8 @@ async def start_services(runtime: Runtime) -> None:
     runtime.data_source_label = label
     runtime.services.update(
         symbol_map=symbol_map, market=market, feed_health=health, market_feed=feed, history=history,
-        analysis_service=AnalysisService(market, symbol_map, tunables, clock), chart_lock=asyncio.Lock())
+        analysis_service=AnalysisService(market, symbol_map, tunables, clock), chart_lock=asyncio.Lock(),
+        candle_repairer=_candle_repairer(market, history, source, clock, tunables))
     from bot.execution import start_execution
 
     await start_execution(runtime)
@@ -108,11 +111,27 @@ async def load_history(market: MarketState, history: HistoryProvider, symbols: l
             market.set_history(symbol, interval, candles)
 
 
-async def _choose_feed(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, runtime: Runtime
-                       ) -> tuple[MarketFeed, HistoryProvider | None, DataSource, str]:
+def _data_clock(settings: Settings, clock: Clock) -> Clock:
+    from core.feeds.replay import ReplayClock
+
+    return ReplayClock(clock) if settings.market_feed.startswith("replay:") else clock
+
+
+def _candle_repairer(market: MarketState, history: HistoryProvider | None, source: DataSource, clock: Clock,
+                     tunables) -> CandleRepairer | None:
+    """Live: derived higher-timeframe candles are refreshed from Binance REST on close. Replay: there is
+    no REST, so a candle built across a gap in the recording is reported as not repaired. Simulated: none."""
+    if source is DataSource.SIMULATED:
+        return None
+    return CandleRepairer(market, history if source is DataSource.LIVE else None, clock, params=tunables,
+                          no_history_reason="no REST history in a replay")
+
+
+async def _choose_feed(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, runtime: Runtime,
+                       clock: Clock) -> tuple[MarketFeed, HistoryProvider | None, DataSource, str]:
     mode = settings.market_feed
     if mode.startswith("replay:"):
-        return _replay(settings, symbol_map, health, mode.split(":", 1)[1])
+        return _replay(settings, symbol_map, health, mode.split(":", 1)[1], clock)
     if mode == "sim":
         return _simulated(settings, symbol_map, runtime, "SIMULATED")
     live = await _live(settings, symbol_map, health, runtime)
@@ -134,13 +153,13 @@ def _simulated(settings: Settings, symbol_map: SymbolMap, runtime: Runtime, labe
     return feed, feed.history, DataSource.SIMULATED, label
 
 
-def _replay(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, files: str):
+def _replay(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, files: str, clock: Clock):
     from core.feeds.replay import ReplayFeed, parse_speed
 
     paths = [Path(p.strip()) for p in files.split(",") if p.strip()]
     try:
         feed = ReplayFeed(paths, from_binance=symbol_map.from_binance, speed=parse_speed(settings.replay_speed),
-                          loop=settings.replay_loop, health=health)
+                          loop=settings.replay_loop, health=health, clock=clock)
     except FileNotFoundError as e:
         raise ConfigError(f"MARKET_FEED: {e}") from None
     return feed, None, DataSource.REPLAY, f"REPLAY of {', '.join(p.name for p in paths)}"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from core.market.candle_store import UnrepairedCandle
 from core.market.health import FeedHealth, HealthStatus
+from core.market.prices import PriceInfo
 from core.market.state import MarketState
 from core.market.symbols import SymbolMap
 from core.models import DataSource
@@ -28,6 +32,19 @@ def source_tag(source: DataSource) -> str:
     return "" if source is DataSource.LIVE else f" <b>[{source.value}]</b>"
 
 
+def utc_text(ts_ms: int, seconds: bool = True) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else
+                                                             "%Y-%m-%d %H:%M UTC")
+
+
+def freshness(info: PriceInfo) -> str:
+    """How old the price is; a replayed one also says when it was recorded (ages are on the recording's clock)."""
+    if info.source is DataSource.REPLAY:
+        return (f"replayed data recorded {utc_text(info.ts_ms)}, {info.age_s:.1f} s before the replay's "
+                "latest message")
+    return f"{info.source.value.lower()} data, {info.age_s:.1f} s old"
+
+
 def render_price(market: MarketState, symbol_map: SymbolMap, symbol: str) -> str:
     info = market.price_info(symbol)
     if info is None:
@@ -37,7 +54,7 @@ def render_price(market: MarketState, symbol_map: SymbolMap, symbol: str) -> str
     bid_ask = (f"\nbid {format_price(info.bid, digits)} / ask {format_price(info.ask, digits)}{spread}"
                if info.bid is not None and info.ask is not None else "")
     return (f"<b>{symbol}</b> {format_price(info.price, digits)}{source_tag(info.source)}{bid_ask}\n"
-            f"from {info.origin.value}, {info.source.value.lower()} data, {info.age_s:.1f} s old")
+            f"from {info.origin.value}, {freshness(info)}")
 
 
 def _why_no_data(symbol_map: SymbolMap, symbol: str) -> str:
@@ -45,11 +62,21 @@ def _why_no_data(symbol_map: SymbolMap, symbol: str) -> str:
     return note or "The feed has not delivered it yet; try again in a few seconds (/health)."
 
 
-def render_health(health: FeedHealth, symbol_map: SymbolMap, source: DataSource) -> str:
+def unrepaired_line(candle: UnrepairedCandle) -> str:
+    return (f"⚠️ {candle.symbol} {candle.interval} candle {utc_text(candle.open_time_ms, seconds=False)} was built "
+            f"across {candle.quiet_minutes} minute{'s' if candle.quiet_minutes != 1 else ''} without data and could "
+            f"not be repaired: {esc(candle.reason)}")
+
+
+def render_health(health: FeedHealth, symbol_map: SymbolMap, source: DataSource,
+                  unrepaired: Sequence[UnrepairedCandle] = ()) -> str:
     lines = [f"<b>Market data health</b>{source_tag(source)}"]
+    if source is DataSource.REPLAY:
+        lines.append(f"Recorded data: the replay's clock is at {utc_text(health.clock.now_ms())}; ages are on it.")
+    lines += [unrepaired_line(candle) for candle in unrepaired]
     reports = health.report()
     if not reports:
-        return lines[0] + "\nNo streams yet."
+        return "\n".join([*lines, "No streams yet."])
     for symbol in symbol_map.symbols():
         rows = [r for r in reports if r.symbol == symbol]
         if not rows:
@@ -74,7 +101,7 @@ async def cmd_price(message: Message, command: CommandObject, market: MarketStat
 
 @router.message(Command("health"))
 async def cmd_health(message: Message, feed_health: FeedHealth, symbol_map: SymbolMap, market: MarketState) -> None:
-    await message.answer(render_health(feed_health, symbol_map, market.source))
+    await message.answer(render_health(feed_health, symbol_map, market.source, market.unrepaired_candles()))
 
 
 async def intent_price(message: Message, symbol: str | None, data: dict[str, Any]) -> None:
@@ -84,7 +111,9 @@ async def intent_price(message: Message, symbol: str | None, data: dict[str, Any
 
 
 async def intent_health(message: Message, symbol: str | None, data: dict[str, Any]) -> None:
-    await message.answer(render_health(data["feed_health"], data["symbol_map"], data["market"].source))
+    market: MarketState = data["market"]
+    await message.answer(render_health(data["feed_health"], data["symbol_map"], market.source,
+                                       market.unrepaired_candles()))
 
 
 INTENT_HANDLERS = {"price": intent_price, "health": intent_health}

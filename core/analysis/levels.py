@@ -304,7 +304,8 @@ class ZoneMemo:
     """Caches ``zone_candidates`` per symbol until a higher-timeframe candle closes.
 
     The key is the symbol, the params and, per timeframe, the open time of the last candle closed
-    by ``ts_ms`` and how many closed candles there are; live price changes reuse the entry.
+    by ``ts_ms``, how many closed candles there are and the sums of their highs and lows (a candle
+    repaired in place changes them); live price changes reuse the entry.
     """
 
     def __init__(self, max_entries: int = 64) -> None:
@@ -340,5 +341,7 @@ def _closed_key(htf: Mapping[str, CandleArrays], ts_ms: int) -> tuple:
         count = closed_count(candles, ts_ms)
         last_open = int(candles.open_time_ms[count - 1]) if count else -1
         first_open = int(candles.open_time_ms[0]) if count else -1
-        key.append((interval, first_open, last_open, count))
+        # the sums notice a closed candle replaced in place (a derived one repaired from REST)
+        key.append((interval, first_open, last_open, count, float(candles.high[:count].sum()),
+                    float(candles.low[:count].sum())))
     return tuple(key)

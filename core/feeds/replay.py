@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -24,7 +25,7 @@ from core.feeds.binance_decode import BinanceDecoder, FromBinance, MalformedFram
 from core.feeds.recording import RecordedFrame, market_of_recording, merge_recordings
 from core.market.symbols import BinanceMarket
 from core.models import BookSnapshot, Candle, DataSource, MarketEvent, StreamKind, Trade
-from core.ports import FeedHealthSink, MarketHandler
+from core.ports import Clock, FeedHealthSink, MarketHandler
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,26 @@ _MINUTE_NS = 60 * 1_000_000_000
 
 class SettableClock(Protocol):
     def set(self, ts_ms: int) -> None: ...
+
+
+class ReplayClock:
+    """The recording's own clock: the receive time of the newest replayed message (the ``fallback``
+    clock until the first one). Market state, feed health and analysis read it in replay, so ages
+    and "stale" mean "on the recording's timeline", not years ago by the wall clock."""
+
+    def __init__(self, fallback: Clock) -> None:
+        self._fallback = fallback
+        self._ts_ms: int | None = None
+
+    def set(self, ts_ms: int) -> None:
+        if self._ts_ms is None or ts_ms > self._ts_ms:
+            self._ts_ms = ts_ms
+
+    def now_ms(self) -> int:
+        return self._fallback.now_ms() if self._ts_ms is None else self._ts_ms
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.now_ms() / 1000, UTC)
 
 
 def parse_speed(text: str | None) -> float | None:

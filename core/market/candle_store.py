@@ -5,12 +5,17 @@ request (``forming``) from the finest data that covers its bucket, so analysis c
 current bar without it ever counting as a closed one (closed bars alone make S/R levels).
 When a 1m candle closes a higher-timeframe bucket, the store appends that bucket as a closed
 candle derived from its own data (if it covers the whole bucket); REST history given later
-through ``set_history`` replaces derived candles.
+through ``set_history`` replaces derived candles. Every derived close is queued (``take_closed``)
+with the number of minutes in it that had no trade: across a feed gap those are flat fillers, so
+``core.market.candle_repair`` fetches Binance's own candle; one it could not fetch stays listed
+(``unrepaired``) for /health.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict, deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +33,28 @@ CANDLE_COLUMNS: dict[str, type] = {
 _FILLERS: tuple[str, ...] = ("1d", "4h", "1h")
 _FILLER_MS = {"1d": 86_400_000, "4h": 14_400_000, "1h": 3_600_000}
 _FIXED_STEP_MS = {"1s": 1_000, "1m": 60_000}
+_CLOSED_KEPT = 256  # derived closes waiting for the repairer (older ones are dropped unrefreshed)
+_UNREPAIRED_KEPT = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedCandle:
+    """A higher-timeframe candle the store derived from its own minutes at its close."""
+
+    interval: str
+    open_time_ms: int
+    quiet_minutes: int  # minutes in it without a trade: flat fillers across a feed gap (or a dead-quiet market)
+
+
+@dataclass(frozen=True, slots=True)
+class UnrepairedCandle:
+    """A derived candle built across minutes without data that Binance's candle could not replace."""
+
+    symbol: str
+    interval: str
+    open_time_ms: int
+    quiet_minutes: int
+    reason: str
 
 
 class CandleRing:
@@ -149,6 +176,8 @@ class CandleStore:
             self._rings[interval] = CandleRing(symbol, interval, history_capacity)
         self._minute_builder = CandleAggregator(symbol, "1m", max_fill=minutes_capacity)
         self._forming: dict[str, Candle] = {}  # latest unclosed kline per interval from a feed
+        self._closed: deque[ClosedCandle] = deque(maxlen=_CLOSED_KEPT)
+        self._unrepaired: OrderedDict[tuple[str, int], UnrepairedCandle] = OrderedDict()
 
     # ------------------------------------------------------------------ writes
 
@@ -201,10 +230,36 @@ class CandleStore:
         for interval in self.htf_intervals:
             if bucket_start_ms(boundary_ms, interval) != boundary_ms:
                 continue
-            bar = self._derive(interval, bucket_start_ms(boundary_ms - 1, interval), boundary_ms, None,
-                               closed=True)
-            if bar is not None:
-                self._rings[interval].push(bar, replace=False)
+            start = bucket_start_ms(boundary_ms - 1, interval)
+            bar = self._derive(interval, start, boundary_ms, None, closed=True)
+            if bar is not None and self._rings[interval].push(bar, replace=False):
+                self._closed.append(ClosedCandle(interval, start, self._quiet_minutes(start, boundary_ms)))
+
+    def _quiet_minutes(self, start: int, end: int) -> int:
+        """Minutes in ``[start, end)`` (as far as the 1m ring reaches) without any volume."""
+        volume = self._rings["1m"].range(start, end)["volume"]
+        return int((volume <= 0.0).sum())
+
+    # ------------------------------------------------------------------ repair bookkeeping
+
+    def take_closed(self) -> list[ClosedCandle]:
+        """The derived closes since the last call, oldest first (for ``CandleRepairer``)."""
+        closed = list(self._closed)
+        self._closed.clear()
+        return closed
+
+    def mark_unrepaired(self, candle: ClosedCandle, reason: str) -> None:
+        key = (candle.interval, candle.open_time_ms)
+        self._unrepaired[key] = UnrepairedCandle(self.symbol, candle.interval, candle.open_time_ms,
+                                                 candle.quiet_minutes, reason)
+        while len(self._unrepaired) > _UNREPAIRED_KEPT:
+            self._unrepaired.popitem(last=False)
+
+    def forget_unrepaired(self, interval: str, open_time_ms: int) -> None:
+        self._unrepaired.pop((interval, open_time_ms), None)
+
+    def unrepaired(self) -> list[UnrepairedCandle]:
+        return list(self._unrepaired.values())
 
     def set_history(self, interval: str, candles: Iterable[Candle]) -> None:
         """Closed candles from REST; they win over what the store has for the same open times."""

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from core.market.candle_store import CandleStore
+from core.market.candle_store import CandleStore, UnrepairedCandle
 from core.market.candles import TradeCandleBuilder
 from core.market.health import FeedHealth, HealthStatus
 from core.market.prices import LatestPrice, PriceCache, PriceInfo, PriceOrigin
@@ -300,6 +300,10 @@ class MarketState:
         if state is None:
             return None
         return state.store.forming(interval, self.clock.now_ms(), forming_second=state.builder.forming())
+
+    def unrepaired_candles(self) -> list[UnrepairedCandle]:
+        """Higher-timeframe candles built across a gap in the data that could not be repaired (for /health)."""
+        return [candle for state in self._symbols.values() for candle in state.store.unrepaired()]
 
     def candle_store(self, symbol: str) -> CandleStore | None:
         state = self._symbols.get(symbol)

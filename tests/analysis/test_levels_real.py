@@ -123,3 +123,16 @@ def test_empty_or_too_short_history_gives_no_zones():
     assert find_zones({"1h": empty}, 100.0, 10**13) == ()
     short = realdata.klines(realdata.BTC_1H_2021).tail(5)
     assert find_zones({"1h": short}, 30_000.0, 10**13) == ()
+
+
+def test_memo_notices_a_closed_candle_repaired_in_place(hourly):
+    htf = htf_from(hourly, EVAL_TIMES[2])
+    memo = ZoneMemo()
+    memo.zones("BTCUSDT", htf, 33_000.0, EVAL_TIMES[2])
+    one_hour = htf["1h"]
+    high = one_hour.high.copy()
+    high[-10] *= 1.05  # Binance's candle replaces a derived one with a higher high
+    repaired = {**htf, "1h": CandleArrays(one_hour.symbol, "1h", one_hour.open_time_ms, one_hour.open, high,
+                                          one_hour.low, one_hour.close, one_hour.volume)}
+    assert memo.zones("BTCUSDT", repaired, 33_000.0, EVAL_TIMES[2]) == find_zones(repaired, 33_000.0, EVAL_TIMES[2])
+    assert memo.misses == 2

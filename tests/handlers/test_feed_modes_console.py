@@ -31,6 +31,9 @@ def test_replay_of_a_recording_serves_its_last_price(tmp_path):
     out = result.stdout
     assert "BTCUSD" in out and "[REPLAY]" in out
     assert f"{_last_mid():,.2f}" in out  # the replay ran to the end and kept the last book
+    # ages on the recording's own clock, and when it was recorded (not "178830384.2 s old")
+    assert "replayed data recorded 2024-08-09 00:05:04 UTC, 0.0 s before the replay's latest message" in out
+    assert "the replay's clock is at 2024-08-09 00:05:04 UTC" in out and "depth: 10.0/s, last 0.0s ago" in out
     assert "Not ready: BTCUSD" in out and "history" in out  # no higher-timeframe history offline
 
 
