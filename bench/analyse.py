@@ -39,7 +39,7 @@ async def main() -> None:
     clock = FixedClock(1_763_000_000_000)
     runtime = await build_runtime(settings, clock=clock)
     try:
-        feed = runtime.services["market_feed"]
+        feed = runtime.services.market_feed
         for _ in range(600):  # ten simulated minutes of tape and book, the clock keeping pace
             feed.run_until(feed.simulator.now_ms + 1000)
             clock.set(feed.simulator.now_ms)
@@ -58,9 +58,9 @@ async def main() -> None:
             start = time.perf_counter()
             await dp.feed_update(bot, update)
             timings.append((time.perf_counter() - start) * 1000)
-        service = runtime.services["analysis_service"]
+        service = runtime.services.analysis_service
         analysis = service.analyse("BTCUSD")
-        candles = runtime.services["market"].htf("BTCUSD", "1h")
+        candles = runtime.services.market.htf("BTCUSD", "1h")
         renders = []
         for _ in range(15):
             start = time.perf_counter()

@@ -56,12 +56,11 @@ async def _chat(settings: Settings, *, user_id: int, linger_s: float, banner: st
     from bot.telegram import make_bot
 
     extra = (CONSOLE_ADMIN_ID,) if user_id == CONSOLE_ADMIN_ID else ()
-    runtime = await build_runtime(settings, extra_admin_ids=extra)
+    session = ConsoleSession(sys.stdout, settings.moneybot_data_dir / "photos")
+    bot = make_bot("1000:console", session=session)
+    runtime = await build_runtime(settings, bot, extra_admin_ids=extra)
     try:
-        session = ConsoleSession(sys.stdout, settings.moneybot_data_dir / "photos")
-        bot = make_bot("1000:console", session=session)
         dp = runtime.dispatcher()
-        await runtime.attach_bot(bot)
         return await run_console(dp, bot, session, user_id=user_id, linger_s=linger_s, banner=banner)
     finally:
         await runtime.close()
@@ -71,11 +70,14 @@ async def _telegram(settings: Settings) -> int:
     from bot.runtime import build_runtime
     from bot.telegram import make_bot, set_command_menus
 
-    runtime = await build_runtime(settings)
     bot = make_bot(settings.telegram_bot_token, api_base=settings.telegram_api_base)
     try:
+        runtime = await build_runtime(settings, bot)
+    except BaseException:
+        await bot.session.close()
+        raise
+    try:
         dp = runtime.dispatcher()
-        await runtime.attach_bot(bot)
         await set_command_menus(bot, runtime.users, dp["enabled_commands"])
         if settings.telegram_webhook_url:
             return await _serve_webhook(settings, dp, bot)

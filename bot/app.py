@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiogram import Dispatcher
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 import handlers
 from bot.middlewares import DbSessionMiddleware, RoleMiddleware, UserMiddleware
-from core.ports import Clock
-from core.tunables import TunableValues
-from core.users import UserDirectory
+
+if TYPE_CHECKING:
+    from bot.container import Services
 
 
-def build_dispatcher(*, sessions: async_sessionmaker, users: UserDirectory, tunables: TunableValues,
-                     clock: Clock, data_source_label: str = "", **services: Any) -> Dispatcher:
-    """A Dispatcher with every feature router; ``services`` reach handlers by name."""
-    dp = Dispatcher(users=users, tunables=tunables, clock=clock, data_source_label=data_source_label,
-                    enabled_commands=handlers.enabled_commands(), intent_targets=handlers.intent_targets(),
-                    **services)
-    dp.update.outer_middleware(DbSessionMiddleware(sessions))
-    dp.update.outer_middleware(UserMiddleware(users))
+def build_dispatcher(services: Services) -> Dispatcher:
+    """A Dispatcher with every feature router (fresh ones each time); services reach handlers by name."""
+    dp = Dispatcher(enabled_commands=handlers.enabled_commands(), intent_targets=handlers.intent_targets(),
+                    **services.by_name())
+    dp.update.outer_middleware(DbSessionMiddleware(services.sessions))
+    dp.update.outer_middleware(UserMiddleware(services.users))
     dp.message.middleware(RoleMiddleware())
     dp.callback_query.middleware(RoleMiddleware())
-    for router in handlers.routers():
-        # Routers are module-level (one per feature module); a process that builds several
-        # dispatchers (tests, console + webhook) re-attaches them to the newest one.
-        router._parent_router = None
-        dp.include_router(router)
+    dp.include_routers(*handlers.routers())
     return dp

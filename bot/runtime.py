@@ -1,84 +1,114 @@
-"""The composition root: builds every service from Settings and owns their lifecycle."""
+"""The composition root: builds every service from Settings in one pass and owns their lifecycle.
+
+``build_runtime(settings, bot)`` opens the database (migrating it), loads users and settings,
+builds the typed ``Services`` container (market data, analysis, signals, broker, trading,
+portfolio, the event bus and its subscribers, the notifier), starts the feed, the bus and the
+scheduled jobs, and settles what a crash left behind. ``Runtime.dispatcher()`` gives the aiogram
+Dispatcher whose handlers receive the services by name.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiogram import Bot, Dispatcher
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.app import build_dispatcher
-from bot.config import ConfigError, Settings
-from core.ports import Clock, SystemClock
-from core.tunables import TunableValues, catalog
+from bot.config import Settings
+from bot.container import Services
+from bot.execution import build_execution
+from bot.foundation import Foundation, open_foundation
+from bot.notifier import TelegramNotifier
+from bot.pushes import subscribe_pushes
+from bot.scheduler import start_scheduler
+from bot.services import build_market
+from core.bus import EventBus
+from core.ports import Clock
+from core.tunables import TunableValues
 from core.users import UserDirectory
-from db.engine import make_engine, make_sessions, redact_url
-from db.migrate import upgrade
-from db.settings import list_setting_values
-from db.users import list_users
 
 log = logging.getLogger("moneybot.runtime")
 
 
 @dataclass
 class Runtime:
-    settings: Settings
-    clock: Clock
-    engine: AsyncEngine
-    sessions: async_sessionmaker
-    users: UserDirectory
-    tunables: TunableValues
-    services: dict[str, Any] = field(default_factory=dict)
-    data_source_label: str = ""
+    foundation: Foundation
+    services: Services
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
-    pending_notes: list[str] = field(default_factory=list)  # told to the admins once the bot exists
-    run_jobs: bool = True
+
+    @property
+    def settings(self) -> Settings:
+        return self.foundation.settings
+
+    @property
+    def users(self) -> UserDirectory:
+        return self.foundation.users
+
+    @property
+    def tunables(self) -> TunableValues:
+        return self.foundation.tunables
+
+    @property
+    def sessions(self) -> async_sessionmaker:
+        return self.foundation.sessions
+
+    @property
+    def clock(self) -> Clock:
+        return self.foundation.clock
 
     def dispatcher(self) -> Dispatcher:
-        return build_dispatcher(sessions=self.sessions, users=self.users, tunables=self.tunables,
-                                clock=self.clock, data_source_label=self.data_source_label, settings=self.settings,
-                                **self.services)
-
-    async def attach_bot(self, bot: Bot) -> None:
-        """Start what needs the bot (notifier, scheduled jobs) once it exists."""
-        from bot.services import attach_notifier
-
-        await attach_notifier(self, bot)
+        return build_dispatcher(self.services)
 
     async def close(self) -> None:
-        await self.stack.aclose()
-        await self.engine.dispose()
+        try:
+            await self.stack.aclose()
+        finally:
+            await self.foundation.engine.dispose()
 
 
-async def build_runtime(settings: Settings, *, clock: Clock | None = None, extra_admin_ids: tuple[int, ...] = (),
-                        start_market: bool = True, run_jobs: bool = True) -> Runtime:
-    """Open the database (migrating it), load users and settings, and start the services."""
-    clock = clock or SystemClock()
-    tunables = TunableValues(catalog())
-    errors = tunables.apply(settings.tunable_overrides)
-    if errors:
-        raise ConfigError(f"MONEYBOT_CONFIG: {errors[0]}")
-    engine = make_engine(settings.async_database_url)
+async def build_runtime(settings: Settings, bot: Bot, *, clock: Clock | None = None,
+                        extra_admin_ids: tuple[int, ...] = (), run_jobs: bool = True) -> Runtime:
+    """Every service, built and started; ``run_jobs=False`` leaves the scheduled jobs to the caller."""
+    foundation = await open_foundation(settings, clock=clock, extra_admin_ids=extra_admin_ids)
+    stack = AsyncExitStack()
     try:
-        revision = await upgrade(engine)
-    except Exception as e:
-        await engine.dispose()
-        raise ConfigError(f"DATABASE_URL: cannot open or migrate {redact_url(settings.async_database_url)}: "
-                          f"{type(e).__name__}: {str(e).splitlines()[0][:160]}") from None
-    log.info("database %s at revision %s", redact_url(settings.async_database_url), revision)
-    sessions = make_sessions(engine)
-    users = UserDirectory([*settings.admin_ids, *extra_admin_ids])
-    async with sessions() as session:
-        users.load(await list_users(session))
-        for problem in tunables.apply(await list_setting_values(session)):
-            log.warning("ignoring a stored setting: %s", problem)
-    runtime = Runtime(settings=settings, clock=clock, engine=engine, sessions=sessions, users=users,
-                      tunables=tunables, run_jobs=run_jobs)
-    if start_market:
-        from bot.services import start_services
+        bus = EventBus()
+        stack.push_async_callback(bus.stop)
+        notifier = TelegramNotifier(bot)
+        market = await build_market(foundation, bus, stack)
+        execution = await build_execution(foundation, market, bus, stack)
+        services = Services(
+            settings=settings, clock=foundation.clock, tunables=foundation.tunables, users=foundation.users,
+            sessions=foundation.sessions, bus=bus, notifier=notifier, symbol_map=market.symbol_map,
+            feed_health=market.health, health_watch=market.health_watch, market=market.state,
+            market_feed=market.feed, history=market.history, data_source_label=market.label,
+            analysis_service=market.analysis, candle_repairer=market.repairer, chart_lock=asyncio.Lock(), money=execution.money, broker=execution.broker,
+            price_sync=execution.price_sync, store=execution.store, trading=execution.trading,
+            portfolio=execution.portfolio, signals=execution.signals, evaluator=execution.evaluator,
+            wait_rechecks=execution.wait_rechecks)
+        subscribe_pushes(services)
+        await bus.start()
+        await market.start(execution.evaluator)
+        notes = await execution.settle()
+        if run_jobs:
+            scheduler = start_scheduler(services)
+            stack.callback(scheduler.shutdown, wait=False)
+        await _tell_admins(services, notes)
+    except BaseException:
+        await stack.aclose()
+        await foundation.engine.dispose()
+        raise
+    return Runtime(foundation, services, stack)
 
-        await start_services(runtime)
-    return runtime
+
+async def _tell_admins(services: Services, notes: list[str]) -> None:
+    from handlers.events_text import admin_note
+
+    admins = [u.telegram_id for u in services.users.all() if u.role.value == "admin"]
+    for note in notes:
+        for admin in admins:
+            await services.notifier.send(admin, admin_note(note))

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
 from core.analysis_service import AnalysisService
+from core.bus import EventBus
+from core.evaluation import ContinuousEvaluator
+from core.events import SettingChanged
 from core.feeds.binance_endpoints import BinanceEndpoints
 from core.market.candle_repair import CandleRepairer
 from core.market.health import FeedHealth, HealthParams
-from core.market.state import MarketState, MarketStateParams
+from core.market.health_watch import HealthWatch
+from core.market.state import CloseFanout, MarketState, MarketStateParams
 from core.market.symbols import SymbolMap, default_specs
-from core.models import HTF_INTERVALS, DataSource, Role
+from core.market.whales import WhaleTap
+from core.models import HTF_INTERVALS, DataSource
 from core.ports import Clock, HistoryProvider, MarketFeed, SystemClock
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.foundation import Foundation
     from core.feeds.simulator import SimulatedFeed
 
 log = logging.getLogger("moneybot.market")
@@ -33,62 +39,67 @@ def build_symbol_map(settings: Settings) -> SymbolMap:
     return SymbolMap([specs[s] for s in settings.symbol_list])
 
 
-async def start_services(runtime: Runtime) -> None:
-    """Build the market feed, state, history and analysis; start the feed; register services."""
-    settings, tunables = runtime.settings, runtime.tunables
-    clock = _data_clock(settings, runtime.clock)  # a replay's ages and freshness are on the recording's clock
+@dataclass
+class MarketBundle:
+    """The market side of the composition: built first, started once its listeners exist."""
+
+    symbol_map: SymbolMap
+    clock: Clock  # the data's clock: a replay's ages and freshness are on the recording's time
+    health: FeedHealth
+    health_watch: HealthWatch
+    state: MarketState
+    feed: MarketFeed
+    history: HistoryProvider | None
+    source: DataSource
+    label: str
+    analysis: AnalysisService
+    repairer: CandleRepairer | None
+    closes: CloseFanout
+    stack: AsyncExitStack
+
+    async def start(self, evaluator: ContinuousEvaluator) -> None:
+        """Subscribe continuous evaluation to candle closes, load history, start the feed."""
+        self.closes.add(evaluator.on_close)
+        if self.history is not None:
+            await load_history(self.state, self.history, self.symbol_map.symbols())
+        if self.source is DataSource.SIMULATED:
+            catch_up_simulator(self.feed, self.clock)  # type: ignore[arg-type]
+        await self.feed.start()
+        self.stack.push_async_callback(self.feed.stop)
+        done = getattr(self.feed, "done", None)
+        if self.source is DataSource.REPLAY and getattr(self.feed, "speed", 1.0) is None \
+                and not getattr(self.feed, "loop", False):
+            await done.wait()  # REPLAY_SPEED=max: serve the recording's final state from the first message
+
+
+async def build_market(foundation: Foundation, bus: EventBus, stack: AsyncExitStack) -> MarketBundle:
+    """The feed, market state, history, health and analysis (not started yet)."""
+    settings, tunables = foundation.settings, foundation.tunables
+    clock = _data_clock(settings, foundation.clock)  # a replay's ages and freshness are on the recording's clock
     symbol_map = build_symbol_map(settings)
-    health = FeedHealth(clock, HealthParams.from_values(tunables), symbol_resolver=symbol_map.from_binance)
-    feed, history, source, label = await _choose_feed(settings, symbol_map, health, runtime, clock)
+    health = FeedHealth(clock, tunables.binding(HealthParams, "feed"), symbol_resolver=symbol_map.from_binance)
+    feed, history, source, label = await _choose_feed(settings, symbol_map, health, foundation, stack, clock)
+    closes = CloseFanout()
+    whales = WhaleTap(bus, tunables)
     market = MarketState(symbol_map, clock, source, health=health,
                          params=MarketStateParams.from_values(tunables,
-                                                              record_messages=source is DataSource.SIMULATED))
+                                                              record_messages=source is DataSource.SIMULATED),
+                         on_close=closes, on_whale=whales.on_trade)
+    whales.refresh(market, symbol_map.symbols())
+
+    def whale_tiers_changed(change: SettingChanged) -> None:
+        if change.name.startswith("orderflow.whale_tier_"):
+            whales.refresh(market, symbol_map.symbols())
+
+    bus.subscribe("whale-floors", whale_tiers_changed, SettingChanged)
     feed.subscribe(market.apply)
-    if history is not None:
-        await load_history(market, history, symbol_map.symbols())
-    if source is DataSource.SIMULATED:
-        catch_up_simulator(feed, clock)
-    await feed.start()
-    runtime.stack.push_async_callback(feed.stop)
-    done = getattr(feed, "done", None)
-    if source is DataSource.REPLAY and getattr(feed, "speed", 1.0) is None and not getattr(feed, "loop", False):
-        await done.wait()  # REPLAY_SPEED=max: serve the recording's final state from the first message
-    runtime.data_source_label = label
-    runtime.services.update(
-        symbol_map=symbol_map, market=market, feed_health=health, market_feed=feed, history=history,
-        analysis_service=AnalysisService(market, symbol_map, tunables, clock), chart_lock=asyncio.Lock(),
-        candle_repairer=_candle_repairer(market, history, source, clock, tunables))
-    from bot.execution import start_execution
-
-    await start_execution(runtime)
+    return MarketBundle(symbol_map, clock, health, HealthWatch(health, bus, clock, _watched(symbol_map)), market,
+                        feed, history, source, label, AnalysisService(market, symbol_map, tunables, clock),
+                        _candle_repairer(market, history, source, clock, tunables), closes, stack)
 
 
-async def attach_notifier(runtime: Runtime, bot) -> None:
-    """Once the bot exists: the notifier for pushed messages, the scheduled jobs, pending notes."""
-    from bot.execution import start_jobs
-    from bot.notifier import TelegramNotifier
-    from core.wait_rechecks import CardTools
-    from handlers.analysis import card_for
-    from handlers.trading import signal_buttons
-
-    services = runtime.services
-    if "portfolio" not in services:
-        return
-    notifier = TelegramNotifier(bot)
-    services["portfolio"].notifier = notifier
-    symbol_map = services["symbol_map"]
-    tools = CardTools(analyse=services["analysis_service"].analyse,
-                      render=lambda analysis: card_for(analysis, symbol_map), buttons=signal_buttons)
-    services["notifier"] = notifier
-    services["card_tools"] = tools
-    if runtime.run_jobs:
-        scheduler = start_jobs(runtime, notifier, tools)
-        runtime.stack.callback(scheduler.shutdown, wait=False)
-    admins = [u.telegram_id for u in runtime.users.all() if u.role is Role.ADMIN]
-    for note in runtime.pending_notes:
-        for admin in admins:
-            await notifier.send(admin, "⚠️ " + note)
-    runtime.pending_notes.clear()
+def _watched(symbol_map: SymbolMap) -> list[str]:
+    return [s for s in symbol_map.symbols() if symbol_map.has_order_flow(s)]
 
 
 def catch_up_simulator(feed: SimulatedFeed, clock: Clock) -> None:
@@ -127,28 +138,29 @@ def _candle_repairer(market: MarketState, history: HistoryProvider | None, sourc
                           no_history_reason="no REST history in a replay")
 
 
-async def _choose_feed(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, runtime: Runtime,
-                       clock: Clock) -> tuple[MarketFeed, HistoryProvider | None, DataSource, str]:
+async def _choose_feed(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, foundation: Foundation,
+                       stack: AsyncExitStack, clock: Clock
+                       ) -> tuple[MarketFeed, HistoryProvider | None, DataSource, str]:
     mode = settings.market_feed
     if mode.startswith("replay:"):
         return _replay(settings, symbol_map, health, mode.split(":", 1)[1], clock)
     if mode == "sim":
-        return _simulated(settings, symbol_map, runtime, "SIMULATED")
-    live = await _live(settings, symbol_map, health, runtime)
+        return _simulated(settings, symbol_map, foundation, "SIMULATED")
+    live = await _live(settings, symbol_map, health, foundation, stack)
     if live is not None:
         return live
     if mode == "live":
         raise ConfigError("MARKET_FEED: live, but Binance cannot be reached; use auto or sim to run offline")
     log.warning("Binance is unreachable: falling back to the SIMULATED market")
-    return _simulated(settings, symbol_map, runtime, "SIMULATED (Binance unreachable at start)")
+    return _simulated(settings, symbol_map, foundation, "SIMULATED (Binance unreachable at start)")
 
 
-def _simulated(settings: Settings, symbol_map: SymbolMap, runtime: Runtime, label: str):
+def _simulated(settings: Settings, symbol_map: SymbolMap, foundation: Foundation, label: str):
     from core.feeds.sim_params import SimParams
     from core.feeds.simulator import SimulatedFeed
 
-    tunables = runtime.tunables
-    feed = SimulatedFeed(symbol_map, seed=settings.sim_seed, clock=runtime.clock, speed=tunables["sim.speed"],
+    tunables = foundation.tunables
+    feed = SimulatedFeed(symbol_map, seed=settings.sim_seed, clock=foundation.clock, speed=tunables["sim.speed"],
                          params=SimParams.from_values(tunables))
     return feed, feed.history, DataSource.SIMULATED, label
 
@@ -165,7 +177,8 @@ def _replay(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, files
     return feed, None, DataSource.REPLAY, f"REPLAY of {', '.join(p.name for p in paths)}"
 
 
-async def _live(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, runtime: Runtime):
+async def _live(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, foundation: Foundation,
+                stack: AsyncExitStack):
     from core.feeds.binance_history import RestHistory
     from core.feeds.binance_rest import BinanceRestClient
     from core.feeds.binance_ws import BinanceWsFeed
@@ -176,9 +189,9 @@ async def _live(settings: Settings, symbol_map: SymbolMap, health: FeedHealth, r
     if not probe.reachable:
         log.warning("Binance probe failed: %s", probe.detail)
         return None
-    client = BinanceRestClient(runtime.clock, endpoints=endpoints)
-    runtime.stack.push_async_callback(client.close)
-    history = RestHistory(client, symbol_map, runtime.clock, cache_dir=settings.moneybot_data_dir / "klines")
+    client = BinanceRestClient(foundation.clock, endpoints=endpoints)
+    stack.push_async_callback(client.close)
+    history = RestHistory(client, symbol_map, foundation.clock, cache_dir=settings.moneybot_data_dir / "klines")
     return feed, history, DataSource.LIVE, "LIVE (Binance)"
 
 

@@ -33,7 +33,7 @@ class AnalysisService:
         self._symbols = symbol_map
         self._tunables = tunables
         self._clock = clock
-        self._memo = ZoneMemo()
+        self.memo = ZoneMemo()  # shared by every analysis: run them one at a time
         self._params: tuple[dict, AnalysisParams] | None = None
 
     def params(self) -> AnalysisParams:
@@ -43,7 +43,9 @@ class AnalysisService:
             self._params = (snapshot, AnalysisParams.from_tunables(self._tunables))
         return self._params[1]
 
-    def build_input(self, symbol: str, *, equity: float = 0.0) -> AnalysisInput:
+    def build_input(self, symbol: str, *, equity: float = 0.0, at_ms: int | None = None) -> AnalysisInput:
+        """The analysis input now; ``at_ms`` (a candle close) moves its time up to that moment, so the
+        candle that just closed counts even when the last trade came a moment before it."""
         ready, missing = self._market.is_ready(symbol)
         if not ready:
             raise NotReady(f"{symbol}: {missing}")
@@ -56,12 +58,20 @@ class AnalysisService:
                   if len(tape.ts_ms) else None)
         htf = {interval: market.htf(symbol, interval) for interval in HTF_INTERVALS}
         return AnalysisInput(
-            symbol=symbol, ts_ms=info.ts_ms, price=info.price, source=market.source,
+            symbol=symbol, ts_ms=max(info.ts_ms, at_ms or 0), price=info.price, source=market.source,
             htf={k: v for k, v in htf.items() if len(v)}, seconds=market.seconds(symbol),
             minutes=market.minutes(symbol), trades=trades, book=market.book(symbol), spread=info.spread,
             has_order_flow=self._symbols.has_order_flow(symbol),
             data_age_s=max(0.0, (now_ms - info.ts_ms) / 1000.0), equity=equity)
 
+    def snapshot(self, symbol: str, *, equity: float = 0.0, at_ms: int | None = None) -> AnalysisInput:
+        """The market of ``symbol`` now, copied for an analysis off the loop (``NotReady`` if missing)."""
+        return self.build_input(symbol, equity=equity, at_ms=at_ms)
+
+    def analyse_input(self, inp: AnalysisInput) -> Analysis:
+        """The analysis of a snapshot with the current settings (pure; run one at a time: shared memo)."""
+        return analyse(inp, self.params(), self.memo)
+
     def analyse(self, symbol: str, *, equity: float = 0.0) -> Analysis:
         """The full analysis of ``symbol`` now, or NotReady saying what is missing."""
-        return analyse(self.build_input(symbol, equity=equity), self.params(), self._memo)
+        return self.analyse_input(self.build_input(symbol, equity=equity))

@@ -61,7 +61,6 @@ class OrderState(StrEnum):
 class Approval:
     id: str
     plan: TradePlan
-    card_html: str
     card_price: float
     source: str
     chat_id: int

@@ -82,7 +82,7 @@ class SignalEvaluated(Event):
     trigger: Trigger
     source: DataSource
     price: float
-    analysis: Analysis
+    analysis: Analysis | None  # None when the data was not ready (``rejection`` says what is missing)
     plan: TradePlan | None = None
     candidate: TradePlan | None = None
     rejection: str | None = None
@@ -109,6 +109,7 @@ class SignalIssued(Event):
     blockers: tuple[str, ...] = ()
     parent_id: str | None = None  # the approval this one supersedes (a WAIT re-check)
     evaluation_id: str = ""
+    evaluation: SignalEvaluated | None = None  # the analysis behind it (renderers draw the card from it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,24 @@ class ApprovalDecided(Event):
     chat_id: int
     by_user_id: int | None  # None when the clock decided (expired)
     note: str = ""
+
+
+class WaitOutcome(StrEnum):
+    STILL_VALID = "still_valid"  # a fresh card was issued (``new_approval_id``)
+    INVALIDATED = "invalidated"  # the signal is gone; nothing was executed
+
+
+@dataclass(frozen=True, slots=True)
+class WaitResolved(Event):
+    """A waiting signal's re-checks ended."""
+
+    approval_id: str
+    symbol: str
+    direction: Direction
+    outcome: WaitOutcome
+    chat_id: int
+    reason: str = ""
+    new_approval_id: str | None = None
 
 
 # ---------------------------------------------------------------------------- orders and positions
@@ -213,7 +232,7 @@ class WhaleTrade(Event):
     qty: float
     notional_usd: float
     side: Side  # the aggressor
-    tier: str  # "50k" | "100k" | "500k" | "1m"
+    tier: str  # "small" | "medium" | "large" | "whale" (orderflow.whale_tier_*_usd)
     trade_id: int = 0
 
 

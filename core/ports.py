@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
+from core.execution import BrokerEvent, ContractSpec
 from core.models import (
     AccountInfo,
     Candle,
@@ -118,10 +120,28 @@ class BrokerError(Exception):
         self.retryable = retryable
 
 
+@dataclass(frozen=True, slots=True)
+class BrokerCapabilities:
+    """What a broker offers beyond the common calls, so nobody asks which broker it is.
+
+    ``prices_from_feed``: the broker fills at our own market feed's prices (the paper broker):
+    feed it every price (``on_price``) and translate nothing (its basis is the identity). A broker
+    with its own prices (MT5) is polled for positions and needs a calibrated price basis."""
+
+    prices_from_feed: bool = False
+
+
 class Broker(Protocol):
     name: str
+    capabilities: BrokerCapabilities
 
     async def connect(self) -> None: ...
+
+    async def contract_spec(self, symbol: str) -> ContractSpec: ...
+
+    def on_price(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
+        """A feed price (``prices_from_feed`` brokers fill stops, targets and pending orders from it)."""
+        ...
 
     async def account(self) -> AccountInfo: ...
 

@@ -60,10 +60,11 @@ _log = logging.getLogger(__name__)
 
 
 class PositionMonitor:
-    def __init__(self, broker: Broker, on_event: EventSink, *, clock: Clock, params: ExitParams | None = None,
+    def __init__(self, broker: Broker, on_event: EventSink, *, clock: Clock,
+                 params: Callable[[], ExitParams] | None = None,
                  price_sink: PriceSink | None = None, retry_after_s: float = 10.0,
                  state_path: Path | None = None) -> None:
-        self.params = params or ExitParams()  # replace it when the exits.* tunables change
+        self._params = params or ExitParams  # read at every evaluation: /set exits.* applies to open positions
         self._broker = broker
         self._on_event = on_event
         self._clock = clock
@@ -137,7 +138,7 @@ class PositionMonitor:
         if self._retry_at.get(ticket, 0) > ts_ms:
             return
         position = self._managed[ticket]
-        decision = evaluate(position, bid, ask, ts_ms, self.params)
+        decision = evaluate(position, bid, ask, ts_ms, self._params())
         if not decision.actions:
             self._managed[ticket] = decision.state  # the best price may have moved: no need to save
             return

@@ -8,11 +8,18 @@ in the database by ``db/settings.py`` with an audit trail).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
+from functools import partial
 from typing import Any, TypeVar
 
 P = TypeVar("P")
+
+
+# Settings that were merged into another (one setting per concept): old name -> the one that governs now.
+RETIRED: dict[str, str] = {"signal.min_confidence": "risk.min_confidence",
+                           "signal.max_spread_bps": "risk.max_spread_bps",
+                           "signal.risk_per_trade_pct": "risk.risk_per_trade_pct"}
 
 
 class TunableError(ValueError):
@@ -33,6 +40,7 @@ class Tunable:
     max: float | None = None
     choices: tuple[str, ...] = ()
     unit: str = ""
+    restart_only: bool = False  # read once at start: /set stores it and says it applies after a restart
 
     @property
     def group(self) -> str:
@@ -105,6 +113,8 @@ class TunableValues:
             t.parse(t.default)  # a default outside its own range is a programming error
             self._defs[t.name] = t
         self._values: dict[str, Any] = {name: t.default for name, t in self._defs.items()}
+        self.version = 0  # moves on every change; bound params are rebuilt when it moved
+        self._bound: dict[tuple[type, str], tuple[int, Any]] = {}
 
     def definitions(self) -> list[Tunable]:
         return sorted(self._defs.values(), key=lambda t: t.name)
@@ -116,6 +126,8 @@ class TunableValues:
             raise TunableError(self._unknown(name)) from None
 
     def _unknown(self, name: str) -> str:
+        if name in RETIRED:
+            return f"{name} was merged into {RETIRED[name]} (one setting per gate); set that one instead."
         close = [n for n in self._defs if name.split(".")[-1] in n or n.split(".")[-1] in name]
         hint = f" Did you mean: {', '.join(sorted(close)[:5])}?" if close else ""
         groups = sorted({t.group for t in self._defs.values()})
@@ -131,8 +143,23 @@ class TunableValues:
 
     def set(self, name: str, raw: Any) -> Any:
         value = self.definition(name).parse(raw)
-        self._values[name] = value
+        if self._values[name] != value:
+            self._values[name] = value
+            self.version += 1
         return value
+
+    def params(self, cls: type[P], group: str) -> P:
+        """The ``<group>.*`` settings as a ``cls`` params object, current (cached until a change)."""
+        key = (cls, group)
+        cached = self._bound.get(key)
+        if cached is None or cached[0] != self.version:
+            cached = (self.version, params_from_values(cls, group, self._values))
+            self._bound[key] = cached
+        return cached[1]
+
+    def binding(self, cls: type[P], group: str) -> Callable[[], P]:
+        """A callable giving the current ``cls`` params of ``group``: read it at the moment of use."""
+        return partial(self.params, cls, group)
 
     def apply(self, overrides: Mapping[str, Any]) -> list[str]:
         """Apply many raw values; returns the errors (bad ones are skipped, good ones kept)."""

@@ -33,8 +33,7 @@ _ORDER_FIELDS = {"ticket", "fill_price", "error", "volume"}
 
 
 def _approval(row: ApprovalRow) -> Approval:
-    return Approval(id=row.id, plan=plan_from_dict(json.loads(row.plan_json)), card_html=row.card_html,
-                    card_price=row.card_price, source=row.source, chat_id=row.chat_id,
+    return Approval(id=row.id, plan=plan_from_dict(json.loads(row.plan_json)), card_price=row.card_price, source=row.source, chat_id=row.chat_id,
                     requested_by=row.requested_by, state=ApprovalState(row.state), created_ts_ms=row.created_ts_ms,
                     expires_ts_ms=row.expires_ts_ms, message_id=row.message_id, decided_by=row.decided_by,
                     decided_ts_ms=row.decided_ts_ms, note=row.note, wait_checks_left=row.wait_checks_left,
@@ -57,7 +56,7 @@ class SqlApprovalStore:
         plan = approval.plan
         row = ApprovalRow(id=approval.id, symbol=plan.symbol, direction=plan.direction.value,
                           setup_type=plan.setup_type, plan_json=json.dumps(plan_to_dict(plan)),
-                          card_html=approval.card_html, card_price=approval.card_price, source=approval.source,
+                          card_html="", card_price=approval.card_price, source=approval.source,
                           chat_id=approval.chat_id, message_id=approval.message_id,
                           requested_by=approval.requested_by, state=approval.state.value,
                           created_ts_ms=approval.created_ts_ms, expires_ts_ms=approval.expires_ts_ms,

@@ -21,7 +21,7 @@ def _modules() -> list[ModuleType]:
 
 
 def routers() -> list[Router]:
-    return [m.router for m in _modules()]
+    return [m.router.make() for m in _modules()]
 
 
 def enabled_commands() -> set[str]:

@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     BufferedInputFile,
@@ -17,16 +16,19 @@ from charts.depth import render_depth_chart
 from charts.sr import render_sr_chart
 from core.analysis.synthesis import Analysis
 from core.analysis_service import AnalysisService, NotReady
+from core.events import SignalEvaluated, Trigger
 from core.market.state import MarketState
 from core.market.symbols import SymbolMap
-from core.trading import TradingService
+from core.signals import SignalService
 from core.tunables import TunableValues
+from db.cards import save_card
 from handlers.cards import render_card, render_flow, render_zones
 from handlers.html import esc
+from handlers.routing import RouterSpec
 from handlers.symbol_arg import resolve_symbol
 from handlers.trading import signal_keyboard
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS = {"analyse", "flow", "sr", "depth"}
 CHART_TIMEFRAME = "1h"
 
@@ -78,23 +80,42 @@ async def send_depth_chart(message: Message, analysis: Analysis, market: MarketS
     return True
 
 
+def signal_card(evaluation: SignalEvaluated, symbol_map: SymbolMap, ttl_s: int, *, prefix: str = "") -> str:
+    """The card of an evaluated plan: the analysis, then whether EXECUTE can pass and for how long."""
+    assert evaluation.analysis is not None
+    card = prefix + card_for(evaluation.analysis, symbol_map)
+    if evaluation.plan is None:
+        return card
+    if evaluation.executable:
+        return card + (f"\n\n<i>Valid for {ttl_s / 60:g} min. EXECUTE re-checks every safety gate first.</i>")
+    return card + ("\n\n👁 <b>Watch only</b>: " + esc("; ".join(evaluation.blockers))
+                   + ". <i>WAIT re-checks it; nothing can be executed from this card.</i>")
+
+
+async def send_signal(message: Message, evaluation: SignalEvaluated, data: dict[str, Any]) -> None:
+    """Issue the card of an evaluated plan in this chat (EXECUTE only when the gates would pass)."""
+    signals: SignalService = data["signals"]
+    user_id = message.from_user.id if message.from_user else 0
+    issued = await signals.issue(evaluation, chat_id=message.chat.id, user_id=user_id)
+    card = signal_card(evaluation, data["symbol_map"], data["tunables"]["approvals.ttl_s"])
+    await save_card(data["sessions"], issued.approval.id, card)
+    sent = await message.answer(card, reply_markup=signal_keyboard(issued.approval.id, issued.executable))
+    await data["trading"].attach_message(issued.approval.id, sent.message_id)
+
+
 async def show_analysis(message: Message, symbol: str, data: dict[str, Any]) -> None:
-    analysis = await _run(message, data["analysis_service"], symbol)
-    if analysis is None:
+    signals: SignalService = data["signals"]
+    try:
+        evaluation = await signals.evaluate(symbol, trigger=Trigger.DEMAND)
+    except NotReady as e:
+        await message.answer(f"Not ready: {esc(e)}. Try again shortly, or see /health.")
         return
-    symbol_map: SymbolMap = data["symbol_map"]
-    card = card_for(analysis, symbol_map)
-    trading: TradingService | None = data.get("trading")
-    if analysis.plan is None or trading is None:
-        await message.answer(card)
+    analysis = evaluation.analysis
+    assert analysis is not None
+    if evaluation.plan is None:
+        await message.answer(card_for(analysis, data["symbol_map"]))
     else:
-        ttl_min = data["tunables"]["approvals.ttl_s"] / 60
-        card += f"\n\n<i>Valid for {ttl_min:g} min. EXECUTE re-checks every safety gate first.</i>"
-        approval = await trading.open_approval(
-            analysis.plan, card_html=card, card_price=analysis.price, source=analysis.source.value,
-            chat_id=message.chat.id, user_id=message.from_user.id if message.from_user else 0)
-        sent = await message.answer(card, reply_markup=signal_keyboard(approval.id))
-        await trading.attach_message(approval.id, sent.message_id)
+        await send_signal(message, evaluation, data)
     tunables: TunableValues = data["tunables"]
     if tunables["bot.reply_chart"]:
         await send_sr_chart(message, analysis, data["market"], data["chart_lock"])

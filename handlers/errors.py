@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 
-from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 from sqlalchemy.exc import SQLAlchemyError
 
-router = Router(name=__name__)
+from handlers.routing import RouterSpec
+
+router = RouterSpec(__name__)
 COMMANDS: set[str] = set()
 log = logging.getLogger("moneybot.errors")
 

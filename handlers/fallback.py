@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery, Message
 
 from handlers.html import esc
+from handlers.routing import RouterSpec
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS: set[str] = set()
 
 

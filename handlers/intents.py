@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import Message
 
 from core.intents import IntentKind, parse_intent
 from handlers.html import esc
+from handlers.routing import RouterSpec
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS: set[str] = set()
 
 IntentTarget = Callable[[Message, str | None, dict[str, Any]], Awaitable[None]]

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -29,9 +29,10 @@ from core.stats import Dip, Drawdown, GroupStats, TradeStats, compute_stats, equ
 from core.tunables import TunableValues
 from db.journal import list_approval_sources, list_closed_trades, list_journal
 from handlers.html import esc
+from handlers.routing import RouterSpec
 from handlers.trade_text import data_badge
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS = {"journal", "stats"}
 DAY_MS = 86_400_000
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
@@ -17,9 +16,11 @@ from core.market.state import MarketState
 from core.market.symbols import SymbolMap
 from core.models import DataSource
 from handlers.html import esc
+from handlers.pipeline_text import render_pipeline
+from handlers.routing import RouterSpec
 from handlers.symbol_arg import resolve_symbol
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS = {"price", "health"}
 STATUS_ICON = {HealthStatus.OK: "🟢", HealthStatus.DEGRADED: "🟡", HealthStatus.STALE: "🔴"}
 
@@ -99,9 +100,18 @@ async def cmd_price(message: Message, command: CommandObject, market: MarketStat
         await message.answer(render_price(market, symbol_map, symbol))
 
 
+def health_text(data: dict[str, Any]) -> str:
+    """Market data, then the signal pipeline (evaluations, subscribers' lag and drops)."""
+    market: MarketState = data["market"]
+    pipeline = render_pipeline(data["evaluator"].status(), data["bus"].stats(),
+                               data["tunables"]["signal.setup_timeframe"])
+    return (render_health(data["feed_health"], data["symbol_map"], market.source, market.unrepaired_candles())
+            + "\n" + pipeline)
+
+
 @router.message(Command("health"))
-async def cmd_health(message: Message, feed_health: FeedHealth, symbol_map: SymbolMap, market: MarketState) -> None:
-    await message.answer(render_health(feed_health, symbol_map, market.source, market.unrepaired_candles()))
+async def cmd_health(message: Message, **data: Any) -> None:
+    await message.answer(health_text(data))
 
 
 async def intent_price(message: Message, symbol: str | None, data: dict[str, Any]) -> None:
@@ -111,9 +121,7 @@ async def intent_price(message: Message, symbol: str | None, data: dict[str, Any
 
 
 async def intent_health(message: Message, symbol: str | None, data: dict[str, Any]) -> None:
-    market: MarketState = data["market"]
-    await message.answer(render_health(data["feed_health"], data["symbol_map"], market.source,
-                                       market.unrepaired_candles()))
+    await message.answer(health_text(data))
 
 
 INTENT_HANDLERS = {"price": intent_price, "health": intent_health}

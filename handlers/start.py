@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
 from core.models import User
 from handlers.catalog import GROUPS, available
 from handlers.html import esc
+from handlers.routing import RouterSpec
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS = {"start", "help"}
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.market.state import MarketState
 from core.market.symbols import SymbolMap
@@ -15,10 +16,13 @@ from core.models import DataSource, Role, User
 from core.portfolio import Portfolio
 from core.ports import BrokerError
 from core.trading import TradingService
+from db.cards import get_card
+from handlers.decisions import decision_alert, status_block
 from handlers.html import esc
+from handlers.routing import RouterSpec
 from handlers.trade_text import data_badge, render_close, render_positions
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS = {"positions", "close", "pause", "resume", "status"}
 TRADER = {"role": Role.TRADER}
 ADMIN = {"role": Role.ADMIN}
@@ -47,26 +51,31 @@ class PositionCb(CallbackData, prefix="pos"):
     ticket: int
 
 
-def signal_buttons(signal_id: str) -> list[list[tuple[str, str]]]:
-    """EXECUTE / WAIT / REJECT as (label, callback data), for cards pushed by jobs too."""
+def signal_buttons(signal_id: str, executable: bool = True) -> list[list[tuple[str, str]]]:
+    """EXECUTE / WAIT / REJECT as (label, callback data); a watch-only card has no EXECUTE."""
     labels = {SignalAction.EXECUTE: "EXECUTE", SignalAction.WAIT: "WAIT", SignalAction.REJECT: "REJECT"}
+    if not executable:
+        labels.pop(SignalAction.EXECUTE)
     return [[(label, SignalCb(action=action, signal_id=signal_id).pack()) for action, label in labels.items()]]
 
 
-def signal_keyboard(signal_id: str) -> InlineKeyboardMarkup:
+def signal_keyboard(signal_id: str, executable: bool = True) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=label, callback_data=data)
-                                                  for label, data in row] for row in signal_buttons(signal_id)])
+                                                  for label, data in row]
+                                                 for row in signal_buttons(signal_id, executable)])
 
 
 @router.callback_query(SignalCb.filter(), flags=TRADER)
-async def on_signal_button(query: CallbackQuery, callback_data: SignalCb, trading: TradingService) -> None:
+async def on_signal_button(query: CallbackQuery, callback_data: SignalCb, trading: TradingService,
+                           sessions: async_sessionmaker, symbol_map: SymbolMap, market: MarketState) -> None:
     chat_id = query.message.chat.id if query.message else 0
     act = {SignalAction.EXECUTE: trading.execute, SignalAction.WAIT: trading.wait,
            SignalAction.REJECT: trading.reject}[callback_data.action]
-    decision = await act(callback_data.signal_id, user_id=query.from_user.id, chat_id=chat_id)
-    await query.answer(decision.alert[:200], show_alert=not decision.ok)
-    if decision.card_html and query.message:
-        await query.message.edit_text(decision.card_html, reply_markup=None)
+    result = await act(callback_data.signal_id, user_id=query.from_user.id, chat_id=chat_id)
+    await query.answer(decision_alert(result), show_alert=not result.ok)
+    if result.changed_card and result.approval is not None and query.message:
+        card = await get_card(sessions, result.approval.id) or (query.message.html_text or "")
+        await query.message.edit_text(card + status_block(result, symbol_map, market.source), reply_markup=None)
 
 
 async def positions_view(portfolio: Portfolio, user: User, symbol_map: SymbolMap, source: DataSource

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,8 +11,9 @@ from core.ports import Clock
 from core.users import UserDirectory, parse_role
 from db.users import delete_user, list_users, upsert_user
 from handlers.html import esc
+from handlers.routing import RouterSpec
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS = {"allow", "revoke", "users"}
 ADMIN = {"role": Role.ADMIN}
 ROLES = ", ".join(r.value for r in Role)

@@ -1,43 +1,31 @@
-"""Scheduled trading jobs: thin functions that call core services and push through the Notifier."""
+"""Scheduled trading jobs: thin functions that call core services (what they find is published)."""
 
 from __future__ import annotations
 
-import html
 import logging
-from collections.abc import Iterable
 
+from core.market.health_watch import HealthWatch
 from core.market.price_sync import PriceSync
 from core.market.state import MarketState
 from core.portfolio import Portfolio
-from core.ports import Broker, BrokerError, Notifier
+from core.ports import Broker, BrokerError
 from core.trading import TradingService
-from core.wait_rechecks import CardTools, recheck_waiting
+from core.wait_rechecks import WaitRechecks
 
 log = logging.getLogger("moneybot.jobs")
 
 
-async def expire_cards(trading: TradingService, notifier: Notifier | None) -> int:
-    expired = await trading.expire_due()
-    for approval in expired:
-        if notifier is not None and approval.message_id is not None:
-            await notifier.edit(approval.chat_id, approval.message_id, approval.card_html
-                                + "\n\n⌛ <b>EXPIRED: not answered in time; nothing was executed.</b>")
-    return len(expired)
+async def expire_cards(trading: TradingService) -> int:
+    """Cards past their time-to-live expire (each publishes ApprovalDecided(EXPIRED))."""
+    return len(await trading.expire_due())
 
 
-async def recheck_waiting_cards(trading: TradingService, tools: CardTools, notifier: Notifier | None,
-                                market: MarketState) -> int:
-    def price_of(symbol: str) -> float | None:
-        tick = market.tick(symbol)
-        return tick.price if tick else None
-
-    return await recheck_waiting(trading, tools, notifier, price_of)
+async def recheck_waiting_cards(rechecks: WaitRechecks) -> int:
+    return await rechecks.run()
 
 
 async def feed_prices_to_positions(portfolio: Portfolio, market: MarketState) -> None:
-    """Paper broker and exits from the price feed: every symbol's latest bid/ask, once a second."""
-    if portfolio.monitor is None:
-        return
+    """Brokers that fill at our feed's prices (paper), and exits: every symbol's bid/ask, once a second."""
     for symbol in market.symbols():
         info = market.price_info(symbol)
         if info is None:
@@ -48,23 +36,18 @@ async def feed_prices_to_positions(portfolio: Portfolio, market: MarketState) ->
 
 
 async def poll_positions(portfolio: Portfolio) -> None:
-    """Brokers that manage their own prices (MT5): sync and evaluate exits at the broker's quote."""
-    if portfolio.monitor is not None:
-        await portfolio.monitor.poll()
+    """Brokers with their own prices (MT5): sync and evaluate exits at the broker's quote."""
+    await portfolio.monitor.poll()
 
 
-async def check_daily_loss(trading: TradingService, notifier: Notifier | None, admin_ids: Iterable[int]) -> bool:
-    account = await trading.broker.account()
-    positions = await trading.broker.positions()
-    view, tripped = await trading.guard.evaluate(trading.clock.now_ms(), account.equity,
-                                                 sum(p.unrealized_pnl for p in positions))
-    if tripped and notifier is not None:
-        text = (f"⛔ <b>Trading HALTED</b>: daily loss {view.loss_pct:.2f}% reached the limit "
-                f"{trading.tunables['risk.daily_loss_limit_pct']:g}%. New trades are refused until the next "
-                f"trading day; open positions are still managed. {html.escape(view.halted_reason)}")
-        for admin in admin_ids:
-            await notifier.send(admin, text)
-    return tripped
+async def check_daily_loss(trading: TradingService) -> bool:
+    """The daily-loss breaker (publishes BreakerChanged when it trips or resets); True when halted."""
+    return (await trading.check_breaker()).halted
+
+
+def check_feed_health(watch: HealthWatch) -> int:
+    """Feed health transitions (publishes FeedHealthChanged)."""
+    return len(watch.check())
 
 
 def advance_market(market: MarketState) -> None:

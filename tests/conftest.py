@@ -24,8 +24,7 @@ from db.engine import make_engine
 ADMIN_ID = 111
 STRANGER_ID = 999
 # Runtime settings under which any direction becomes a plan, so every card carries buttons.
-LOOSE_SETTINGS = ("signal.min_confidence 0", "signal.direction_threshold 0", "signal.min_risk_reward 0.5",
-                  "risk.min_confidence 0")
+LOOSE_SETTINGS = ("signal.direction_threshold 0", "signal.min_risk_reward 0.5", "risk.min_confidence 0")
 _APP_ENV_PREFIXES = ("TELEGRAM_", "MONEYBOT_", "DATABASE_", "BINANCE_", "MARKET_", "REPLAY_")
 
 
@@ -83,16 +82,23 @@ def clock():
 
 
 @pytest.fixture
-async def runtime(settings, clock):
+def tg(tmp_path):
+    """(RecordingSession, Bot): the Telegram side every runtime is built with."""
+    session = RecordingSession(tmp_path / "photos")
+    return session, make_bot("42:TEST-token", session=session)
+
+
+@pytest.fixture
+async def runtime(settings, clock, tg):
     """The app on a temp SQLite database and the seeded simulator, its clock fixed."""
-    rt = await build_runtime(settings, clock=clock, run_jobs=False)  # tests drive the jobs themselves
+    rt = await build_runtime(settings, tg[1], clock=clock, run_jobs=False)  # tests drive the jobs themselves
     yield rt
     await rt.close()
 
 
 def warm_market(runtime, clock: FixedClock, seconds: float = 90.0) -> None:
     """Fast-forward the simulated market and move the clock to its time (fresh data)."""
-    feed = runtime.services["market_feed"]
+    feed = runtime.services.market_feed
     end_ms = clock.now_ms() + int(seconds * 1000)
     while feed.simulator.now_ms < end_ms:  # a second at a time, the clock keeping pace
         feed.run_until(feed.simulator.now_ms + 1000)
@@ -125,12 +131,9 @@ class Chat:
 
 
 @pytest.fixture
-async def chat(runtime, tmp_path):
-    session = RecordingSession(tmp_path / "photos")
-    bot = make_bot("42:TEST-token", session=session)
-    dp = runtime.dispatcher()
-    await runtime.attach_bot(bot)
-    return Chat(dp, bot, session)
+async def chat(runtime, tg):
+    session, bot = tg
+    return Chat(runtime.dispatcher(), bot, session)
 
 
 def postgres_url() -> str | None:

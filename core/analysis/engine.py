@@ -110,15 +110,10 @@ def _plan(inp: AnalysisInput, direction: Direction | None, atr: float, zones: tu
     candidate = build_plan(inp.symbol, direction, inp.price, atr, zones, confidence=confidence,
                            setup_type=setup_type, timeframe=params.signal.setup_timeframe, equity=inp.equity,
                            ts_ms=inp.ts_ms, reasons=reasons, params=params.plan)
-    check = prefilter(candidate, price=inp.price, spread=_spread(inp), data_age_s=inp.data_age_s, params=params.plan)
+    check = prefilter(candidate, price=inp.price, data_age_s=inp.data_age_s, params=params.plan)
     failures = (*problems, *check.reasons)
     return (candidate, None, "; ".join(failures)) if failures else (candidate, candidate, None)
 
-
-def _spread(inp: AnalysisInput) -> float | None:
-    if inp.spread is not None:
-        return inp.spread
-    return inp.book.spread if inp.book is not None else None
 
 
 def _components(states: dict[str, TimeframeState], setup_state: TimeframeState | None,

@@ -14,8 +14,9 @@ Rules (defaults in ``PlanParams``; ``sign`` is +1 long, -1 short):
 - R:R = reward to T2 (or to T1 when only one target fits under the cap) / risk; ``reward_target``
   says which. Size = equity x 1 % / risk per unit.
 - Prefilter rejects, with every reason that applies: stop on the wrong side, a target on the
-  wrong side, no target, R:R < 1.5 (saying when the cap is why), confidence < 40, spread > 15 bps
-  of price, data older than 10 s, no ATR.
+  wrong side, no target, R:R < 1.5 (saying when the cap is why), data older than 10 s, no ATR.
+  Confidence and spread are EXECUTE gates (``risk.min_confidence``, ``risk.max_spread_bps``): a plan
+  that fails them is shown as "watch only".
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ class PlanParams:
     max_stop_atr: float = 4.0
     min_target_r: float = 1.0
     min_risk_reward: float = 1.5
-    min_confidence: float = 40.0
-    risk_per_trade_pct: float = 1.0
-    max_spread_bps: float = 15.0
+    risk_per_trade_pct: float = 1.0  # risk.risk_per_trade_pct: the same figure EXECUTE sizes with
     max_data_age_s: float = 10.0
     max_target_atr: float = 8.0
 
@@ -117,7 +116,7 @@ def build_plan(symbol: str, direction: Direction, entry: float, atr: float, zone
                      reward_target=measured_to)
 
 
-def prefilter(plan: TradePlan, *, price: float, spread: float | None = None, data_age_s: float = 0.0,
+def prefilter(plan: TradePlan, *, price: float, data_age_s: float = 0.0,
               params: PlanParams = PlanParams()) -> PlanCheck:
     """Reject invalid or poor plans; every failed rule is listed."""
     sign = plan.direction.sign
@@ -136,10 +135,6 @@ def prefilter(plan: TradePlan, *, price: float, spread: float | None = None, dat
                   if len(plan.targets) < 3 and plan.atr > 0 else "")
         reasons.append(f"R:R {plan.risk_reward:.2f} to T{plan.reward_target} is below the minimum "
                        f"{params.min_risk_reward:g}{capped}")
-    if plan.confidence < params.min_confidence:
-        reasons.append(f"confidence {plan.confidence:.0f} is below the minimum {params.min_confidence:g}")
-    if spread is not None and price > 0 and spread / price * 1e4 > params.max_spread_bps:
-        reasons.append(f"spread {spread / price * 1e4:.1f} bps is wider than {params.max_spread_bps:g} bps")
     if data_age_s > params.max_data_age_s:
         reasons.append(f"data is {data_age_s:.0f}s old (limit {params.max_data_age_s:g}s)")
     return PlanCheck(not reasons, tuple(reasons))

@@ -40,7 +40,6 @@ TUNABLES: tuple[Tunable, ...] = (
     Tunable("signal.weight_sr", float, 25.0, "weight of higher-timeframe S/R confluence", 0, 100),
     Tunable("signal.weight_order_flow", float, 20.0, "weight of order flow", 0, 100),
     Tunable("signal.direction_threshold", float, 0.15, "|total score| needed for a direction", 0.0, 1.0),
-    Tunable("signal.min_confidence", float, 40.0, "plans below this confidence are rejected", 0, 100),
     Tunable("signal.min_risk_reward", float, 1.5, "plans below this R:R (to T2, or T1 when it is the only "
             "target) are rejected", 0.1, 20.0),
     Tunable("signal.stop_atr_multiple", float, 1.5, "stop at least this many ATRs from entry", 0.1, 20.0,
@@ -51,10 +50,6 @@ TUNABLES: tuple[Tunable, ...] = (
             unit="ATR"),
     Tunable("signal.min_target_r", float, 1.0, "zone targets closer than this many R are skipped", 0.1, 10.0,
             unit="R"),
-    Tunable("signal.risk_per_trade_pct", float, 1.0, "equity risked per trade (sizes the plan)", 0.01, 10.0,
-            unit="%"),
-    Tunable("signal.max_spread_bps", float, 15.0, "plans are rejected when the spread is wider", 0.0, 10_000.0,
-            unit="bps"),
     Tunable("signal.max_data_age_s", float, 10.0, "plans are rejected when live data is older", 0.5, 3_600.0,
             unit="s"),
     Tunable("signal.max_target_atr", float, 8.0, "no target further than this many setup-timeframe ATRs from "
@@ -107,7 +102,7 @@ class AnalysisParams:
                               contradict_penalty=get("contradict_penalty"), setup_timeframe=get("setup_timeframe"))
         plan = PlanParams(**{name: get(name) for name in (
             "stop_atr_multiple", "stop_buffer_atr", "max_stop_atr", "min_target_r", "min_risk_reward",
-            "min_confidence", "risk_per_trade_pct", "max_spread_bps", "max_data_age_s", "max_target_atr")})
+            "max_data_age_s", "max_target_atr")}, risk_per_trade_pct=values["risk.risk_per_trade_pct"])
         return cls(levels=LevelParams.from_tunables(values), order_flow=OrderFlowParams.from_tunables(values),
                    plan=plan, signal=signal, micro=MomentumParams(horizon_s=get("micro_horizon_s")))
 

@@ -23,10 +23,10 @@ from typing import Any
 from core.brokers import mt5_requests as rq
 from core.brokers.mt5_requests import Mt5Symbol, as_dict
 from core.brokers.mt5_terminal import ModuleLoader, Mt5Settings, Mt5Terminal, load_terminal_module
-from core.execution import ContractSpec, normalize_volume
+from core.execution import BrokerEvent, ContractSpec, normalize_volume
 from core.models import AccountInfo, Direction, Fill, OrderIntent, OrderType, PendingOrder, Position, Quote
 from core.money import MoneyService, RateUnavailable
-from core.ports import BrokerError, Clock, SystemClock
+from core.ports import BrokerCapabilities, BrokerError, Clock, SystemClock
 
 __all__ = ["Mt5Broker", "Mt5Settings", "Reconciliation", "load_terminal_module"]
 
@@ -45,6 +45,7 @@ class Reconciliation:
 
 class Mt5Broker:
     name = "mt5"
+    capabilities = BrokerCapabilities(prices_from_feed=False)
 
     def __init__(self, settings: Mt5Settings, module_loader: ModuleLoader | None = None,
                  clock: Clock | None = None, money: MoneyService | None = None) -> None:
@@ -179,6 +180,10 @@ class Mt5Broker:
             if await self._terminal.by_ticket("orders_get", ticket) is None:
                 raise BrokerError(f"pending order #{ticket} not found (already filled or cancelled?)")
             await self._send_once(rq.remove_request(ticket), f"cancelling order #{ticket}")
+
+    def on_price(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
+        """MT5 fills its own stops and targets at its own prices; ``poll`` finds what it did."""
+        return []
 
     async def find_by_client_id(self, client_id: str) -> Position | PendingOrder | None:
         async with self._lock:

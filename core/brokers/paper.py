@@ -55,7 +55,7 @@ from core.models import (
     Tick,
 )
 from core.money import MoneyService, RateUnavailable
-from core.ports import BrokerError, Clock, SystemClock
+from core.ports import BrokerCapabilities, BrokerError, Clock, SystemClock
 
 QuoteSource = Callable[[str], tuple[float, float] | None]
 _VOLUME_EPSILON = 1e-12
@@ -101,6 +101,7 @@ class PaperBroker:
     """The default broker (``BROKER=paper``); see the module docstring for the fill rules."""
 
     name = "paper"
+    capabilities = BrokerCapabilities(prices_from_feed=True)
 
     def __init__(self, quote_source: QuoteSource | None = None, clock: Clock | None = None,
                  state_path: Path | None = None, params: PaperParams | None = None,

@@ -14,7 +14,7 @@ with the number of minutes in it that had no trade: across a feed gap those are 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +55,7 @@ class UnrepairedCandle:
     open_time_ms: int
     quiet_minutes: int
     reason: str
+CloseListener = Callable[[str, str, int], None]  # (symbol, interval, close time: the bucket's end in ms)
 
 
 class CandleRing:
@@ -163,7 +164,8 @@ class CandleStore:
     """1s, 1m and higher-timeframe candles of one symbol, all bounded."""
 
     def __init__(self, symbol: str, *, seconds_capacity: int = 7200, minutes_capacity: int = 2880,
-                 history_capacity: int = 1000, htf_intervals: Iterable[str] = HTF_INTERVALS) -> None:
+                 history_capacity: int = 1000, htf_intervals: Iterable[str] = HTF_INTERVALS,
+                 on_close: CloseListener | None = None) -> None:
         if seconds_capacity < 3600:
             raise ValueError("keep at least one hour of 1s candles (seconds_capacity >= 3600)")
         self.symbol = symbol
@@ -178,6 +180,7 @@ class CandleStore:
         self._forming: dict[str, Candle] = {}  # latest unclosed kline per interval from a feed
         self._closed: deque[ClosedCandle] = deque(maxlen=_CLOSED_KEPT)
         self._unrepaired: OrderedDict[tuple[str, int], UnrepairedCandle] = OrderedDict()
+        self._on_close = on_close
 
     # ------------------------------------------------------------------ writes
 
@@ -194,7 +197,9 @@ class CandleStore:
         if candle.interval == "1m":
             self._on_minute_candles([candle], derived=False)
             return
-        ring.push(candle)
+        last = ring.last_open_time_ms()
+        if ring.push(candle) and self._on_close is not None and (last is None or candle.open_time_ms > last):
+            self._on_close(self.symbol, candle.interval, candle.close_time_ms + 1)
 
     def on_forming(self, candle: Candle) -> None:
         """An unclosed kline from a feed (shown by ``forming``, never stored as closed)."""
@@ -234,6 +239,8 @@ class CandleStore:
             bar = self._derive(interval, start, boundary_ms, None, closed=True)
             if bar is not None and self._rings[interval].push(bar, replace=False):
                 self._closed.append(ClosedCandle(interval, start, self._quiet_minutes(start, boundary_ms)))
+            if self._on_close is not None:  # the close happened, whether or not the store could build the bar
+                self._on_close(self.symbol, interval, boundary_ms)
 
     def _quiet_minutes(self, start: int, end: int) -> int:
         """Minutes in ``[start, end)`` (as far as the 1m ring reaches) without any volume."""

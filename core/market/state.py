@@ -16,11 +16,11 @@ more than ``candle_close_grace_ms`` ago even when no trade arrives, flat-filling
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from core.market.candle_store import CandleStore, UnrepairedCandle
+from core.market.candle_store import CandleStore, CloseListener, UnrepairedCandle
 from core.market.candles import TradeCandleBuilder
 from core.market.health import FeedHealth, HealthStatus
 from core.market.prices import LatestPrice, PriceCache, PriceInfo, PriceOrigin
@@ -51,7 +51,25 @@ TUNABLES: tuple[Tunable, ...] = (
 _INF = float("inf")
 _BUY = Side.BUY
 _TRADE_ORIGIN = PriceOrigin.TRADE
-_NO_PRICE = LatestPrice()  # placeholder until a symbol's first trade binds its real record
+_NO_PRICE = LatestPrice()
+
+
+def _ignore(_trade: Trade) -> None:
+    return None
+
+
+class CloseFanout:
+    """Several listeners for higher-timeframe closes behind one ``on_close`` (subscribe with ``add``)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[CloseListener] = []
+
+    def add(self, listener: CloseListener) -> None:
+        self._listeners.append(listener)
+
+    def __call__(self, symbol: str, interval: str, close_ms: int) -> None:
+        for listener in self._listeners:
+            listener(symbol, interval, close_ms)  # placeholder until a symbol's first trade binds its real record
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +95,17 @@ class _Symbol:
     """Everything kept for one symbol (all of it bounded)."""
 
     __slots__ = ("symbol", "builder", "add_to_second", "store", "tape", "tape_ts", "tape_price", "tape_signed_qty",
-                 "tape_flush_rows", "tape_capacity", "book", "kline_second_ms", "last_trade_id", "latest")
+                 "tape_flush_rows", "tape_capacity", "book", "kline_second_ms", "last_trade_id", "latest",
+                 "whale_floor")
 
-    def __init__(self, symbol: str, params: MarketStateParams) -> None:
+    def __init__(self, symbol: str, params: MarketStateParams, on_close: CloseListener | None = None) -> None:
         self.symbol = symbol
+        self.whale_floor = _INF  # smallest notional (quote currency) handed to the whale sink
         self.builder = TradeCandleBuilder(symbol, "1s", max_fill=params.seconds_capacity)
         self.add_to_second = self.builder.add
         self.store = CandleStore(symbol, seconds_capacity=params.seconds_capacity,
                                  minutes_capacity=params.minutes_capacity,
-                                 history_capacity=params.history_capacity)
+                                 history_capacity=params.history_capacity, on_close=on_close)
         # allocated on the first trade (broker-only symbols have none), with the price record
         self.tape: TradeTape | None = None
         self.tape_ts: list[int] | None = None  # the tape's pending columns (TradeTape.pending_columns)
@@ -103,13 +123,16 @@ class MarketState:
     """Price cache, candles, trade tape and book of every symbol; see the module docstring."""
 
     def __init__(self, symbol_map: SymbolMap, clock: Clock, source: DataSource = DataSource.LIVE,
-                 health: FeedHealth | None = None, params: MarketStateParams | None = None) -> None:
+                 health: FeedHealth | None = None, params: MarketStateParams | None = None, *,
+                 on_close: CloseListener | None = None, on_whale: Callable[[Trade], None] | None = None) -> None:
         self.symbol_map = symbol_map
         self.clock = clock
         self.source = source
         self.health = health
         self.params = params or MarketStateParams()
         self.prices = PriceCache(source)
+        self._on_close = on_close  # (symbol, interval, close ms) for every higher-timeframe close
+        self._on_whale = on_whale or _ignore
         self._record_messages = self.params.record_messages and health is not None
         self._watch_trade_ids = self.params.detect_trade_gaps and health is not None
         self._watch_trades = self._watch_trade_ids or self._record_messages
@@ -121,7 +144,7 @@ class MarketState:
     def _state(self, symbol: str) -> _Symbol:
         state = self._symbols.get(symbol)
         if state is None:
-            state = self._symbols[symbol] = _Symbol(symbol, self.params)
+            state = self._symbols[symbol] = _Symbol(symbol, self.params, self._on_close)
         return state
 
     # ------------------------------------------------------------------ ingest (hot path)
@@ -170,6 +193,8 @@ class MarketState:
             latest.ts_ms = ts_ms
             latest.price = price
             latest.origin = _TRADE_ORIGIN
+        if price * qty >= state.whale_floor:
+            self._on_whale(event)
         if self._watch_trades:  # optional bookkeeping (most feeds do it themselves)
             self._watch_trade(state, event)
 
@@ -254,6 +279,10 @@ class MarketState:
             if closed:
                 self._seconds_from_trades(state, closed)
             state.store.close_until(cutoff)
+
+    def set_whale_floor(self, symbol: str, notional_quote: float) -> None:
+        """Trades of ``symbol`` worth at least this (quote currency) go to the whale sink."""
+        self._state(symbol).whale_floor = notional_quote
 
     def set_history(self, symbol: str, interval: str, candles: Iterable[Candle]) -> None:
         """Closed candles from REST (1m or a higher timeframe); they win over derived ones."""

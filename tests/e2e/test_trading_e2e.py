@@ -27,9 +27,15 @@ def _ready(emu) -> None:
     raise AssertionError("the simulated feed never produced a BTCUSD price")
 
 
-def _card(emu) -> dict:
+def _card(emu, executable: bool | None = True) -> dict:
+    """A BTCUSD card; ``executable`` None: either (with a position open, a card in the same direction
+    is watch only because of the correlation guard, one in the other direction is a hedge)."""
     card, _photo = _ask(emu, "/analyse BTCUSD", count=2)
-    assert [label for label, _ in _buttons(card)] == ["EXECUTE", "WAIT", "REJECT"], card
+    labels = [label for label, _ in _buttons(card)]
+    if executable is None:
+        executable = "EXECUTE" in labels
+    assert labels == (["EXECUTE", "WAIT", "REJECT"] if executable else ["WAIT", "REJECT"]), card
+    assert executable or ("Watch only" in card["text"] and "correlat" in card["text"]), card["text"]
     return card
 
 
@@ -66,20 +72,20 @@ def test_execute_double_press_viewer_reject_wait_and_expiry(tgemu, moneybot):
     positions = _ask(tgemu, "/positions")[0]["text"]
     assert positions.count("<b>BTCUSD</b>") == 1
 
-    rejected = _card(tgemu)
+    rejected = _card(tgemu, None)
     _press(tgemu, rejected, "REJECT")
     assert "REJECTED by" in tgemu.wait_for_edit(ADMIN, rejected, timeout=30)["text"]
 
-    waiting = _card(tgemu)
+    waiting = _card(tgemu, None)
     _press(tgemu, waiting, "WAIT")
     assert "WAIT: I will re-check" in tgemu.wait_for_edit(ADMIN, waiting, timeout=30)["text"]
 
     assert "→" in _ask(tgemu, "/set approvals.ttl_s 10")[0]["text"]
-    expiring = _card(tgemu)
+    expiring = _card(tgemu, None)
     edited = tgemu.wait_for_message(ADMIN, lambda m: m["message_id"] == expiring["message_id"]
                                     and "EXPIRED" in (m.get("text") or ""), timeout=40)
     assert not _buttons(edited)
-    late = _press(tgemu, expiring, "EXECUTE", check=False)
+    late = _press(tgemu, expiring, "REJECT", check=False)
     assert "expired" in late["text"]
     assert _ask(tgemu, "/positions")[0]["text"].count("<b>BTCUSD</b>") == 1
     assert not [c for c in tgemu.failed_calls() if c["method"] != "getUpdates"], tgemu.failed_calls()

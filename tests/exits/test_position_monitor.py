@@ -32,14 +32,16 @@ class Events:
         return [(e.kind, e.reason) for e in self.seen]
 
 
-def paper_setup(spread: float = 0.0, slippage_bps: float = 0.0, state_path: Path | None = None):
+def paper_setup(spread: float = 0.0, slippage_bps: float = 0.0, state_path: Path | None = None,
+                params: ExitParams | None = None):
     prices: dict[str, tuple[float, float]] = {}
     clock = FixedClock(T0)
     broker = PaperBroker(prices.get, clock, None, PaperParams(
         starting_balance=BALANCE, spread_bps=0.0, spread_abs_by_symbol={"BTCUSD": spread, "ETHUSD": spread},
         slippage_bps=slippage_bps))
     events = Events()
-    monitor = PositionMonitor(broker, events, clock=clock, price_sink=broker.on_price, state_path=state_path)
+    monitor = PositionMonitor(broker, events, clock=clock, price_sink=broker.on_price, state_path=state_path,
+                              params=(lambda: params) if params else None)
     return prices, clock, broker, events, monitor
 
 
@@ -130,8 +132,7 @@ async def test_pending_order_is_managed_once_it_fills() -> None:
 
 
 async def test_time_stop_closes_a_stalled_trade() -> None:
-    prices, clock, broker, events, monitor = paper_setup()
-    monitor.params = ExitParams(time_stop_minutes=1)
+    prices, clock, broker, events, monitor = paper_setup(params=ExitParams(time_stop_minutes=1))
     prices["BTCUSD"] = (100.0, 100.0)
     fill = await broker.place(OrderIntent("BTCUSD", Direction.LONG, 1.0, stop_loss=95.0))
     monitor.manage(ManagedPosition(fill.ticket, "BTCUSD", Direction.LONG, entry=100.0, stop=95.0,

@@ -2,7 +2,7 @@
 
 from aiogram.methods import AnswerCallbackQuery, SendMessage, SetMyCommands
 
-from bot.runtime import build_runtime
+from bot.foundation import open_foundation
 from bot.telegram import SplitLongMessages, set_command_menus  # noqa: F401
 from db.settings import list_setting_changes
 from tests.conftest import ADMIN_ID, STRANGER_ID
@@ -60,7 +60,7 @@ async def test_set_validates_persists_and_audits(chat, runtime, settings, clock)
     assert (change.name, change.old_value, change.new_value, change.changed_by) == (
         "bot.reply_chart", "true", "false", ADMIN_ID)
     # a restart keeps the value
-    again = await build_runtime(settings, clock=clock, start_market=False)
+    again = await open_foundation(settings, clock=clock)
     try:
         assert again.tunables["bot.reply_chart"] is False
     finally:

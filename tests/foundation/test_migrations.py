@@ -37,17 +37,17 @@ async def test_postgres_upgrade_from_empty_and_restart(postgres_database):
 @pytest.mark.postgres
 async def test_app_runs_on_postgres(postgres_database, tmp_path, clock):
     from bot.config import load_settings
-    from bot.runtime import build_runtime
+    from bot.foundation import open_foundation
     from tests.conftest import make_env
 
     settings = load_settings(make_env(tmp_path, DATABASE_URL=postgres_database))
-    runtime = await build_runtime(settings, clock=clock, start_market=False)
+    runtime = await open_foundation(settings, clock=clock)
     try:
         async with runtime.sessions() as session, session.begin():
             await upsert_user(session, User(telegram_id=5, role=Role.VIEWER), ts_ms=1)
     finally:
         await runtime.close()
-    again = await build_runtime(settings, clock=clock, start_market=False)
+    again = await open_foundation(settings, clock=clock)
     try:
         assert again.users.lookup(5) is not None
     finally:

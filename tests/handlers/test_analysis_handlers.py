@@ -66,7 +66,7 @@ async def test_bad_symbols_get_one_clear_line(market_chat, text, words):
 
 
 async def test_a_stale_feed_is_explained(market_chat, runtime, clock):
-    await runtime.services["market_feed"].stop()
+    await runtime.services.market_feed.stop()
     clock.advance(300_000)  # five minutes without a market message
     [reply] = _texts(await market_chat.send("/analyse BTCUSD"))
     assert reply.startswith("Not ready: BTCUSD") and "stale" in reply and "/health" in reply

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.execution import build_money
 from core.brokers.mt5 import Mt5Broker, Mt5Settings
+from core.exits import ExitParams
 from core.market.price_sync import PriceSync
 from core.money import MoneyService
 from core.portfolio import Portfolio
@@ -38,7 +39,7 @@ class Mt5Path:
 
 def quote_like_the_market(fake: FakeMt5, runtime, symbols: list[str]) -> None:
     """The fake terminal quotes ``symbols`` at the simulated market's bid/ask, at the clock's time."""
-    market = runtime.services["market"]
+    market = runtime.services.market
     fake.ts_ms = runtime.clock.now_ms()
     for symbol in symbols:
         info = market.price_info(symbol)
@@ -51,19 +52,18 @@ def quote_like_the_market(fake: FakeMt5, runtime, symbols: list[str]) -> None:
                             contract_size=CONTRACT.get(symbol, 100_000.0))
 
 
-async def mt5_path(runtime, fake: FakeMt5, notifier=None) -> Mt5Path:
-    settings, clock, tunables, services = runtime.settings, runtime.clock, runtime.tunables, runtime.services
-    money = build_money(settings, services["symbol_map"], services["market"], runtime)
+async def mt5_path(runtime, fake: FakeMt5) -> Mt5Path:
+    """The MT5 trading path on the runtime's market, database and event bus (its pushes reach the chat)."""
+    clock, tunables, services = runtime.clock, runtime.tunables, runtime.services
+    money = build_money(runtime.foundation, services.symbol_map, services.market)
     broker = Mt5Broker(Mt5Settings(magic=MAGIC), module_loader=loader_for(fake), clock=clock, money=money)
     await broker.connect()
     store, records = SqlApprovalStore(runtime.sessions), SqlTradingRecords(runtime.sessions)
     guard = TradingGuard(records, tunables, clock)
     await guard.load()
-    portfolio = Portfolio(broker=broker, store=store, records=records, clock=clock,
-                          contract_spec=broker.contract_spec, money=money)
-    portfolio.notifier = notifier
-    monitor = portfolio.monitor = PositionMonitor(broker, portfolio.on_event, clock=clock)
-    trading = TradingService(store=store, broker=broker, market=services["market"], health=services["feed_health"],
+    portfolio = Portfolio(broker=broker, store=store, records=records, clock=clock, bus=services.bus, money=money,
+                          exit_params=tunables.binding(ExitParams, "exits"))
+    trading = TradingService(store=store, broker=broker, market=services.market, health=services.feed_health,
                              price_sync=PriceSync.identity(), guard=guard, tunables=tunables, clock=clock,
-                             contract_spec=broker.contract_spec, money=money, manage=portfolio.manage)
-    return Mt5Path(fake, broker, trading, portfolio, monitor, money)
+                             bus=services.bus, money=money, manage=portfolio.manage)
+    return Mt5Path(fake, broker, trading, portfolio, portfolio.monitor, money)

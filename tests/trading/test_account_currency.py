@@ -11,6 +11,7 @@ import math
 
 import pytest
 
+from core.events import Trigger
 from tests.brokers.fake_mt5 import FakeMt5
 from tests.conftest import ADMIN_ID
 from tests.trading.conftest import button, latest_card
@@ -20,13 +21,13 @@ JPY_PAIRS = ["USDJPY", "GBPJPY", "EURJPY"]
 
 
 def mid(runtime, symbol: str) -> float:
-    info = runtime.services["market"].price_info(symbol)
+    info = runtime.services.market.price_info(symbol)
     return (info.bid + info.ask) / 2 if info.bid is not None and info.ask is not None else info.price
 
 
 @pytest.mark.parametrize("symbol", JPY_PAIRS)
 async def test_paper_execute_risks_one_percent_of_equity_in_dollars(trade_chat, runtime, symbol):
-    broker, trading = runtime.services["broker"], runtime.services["trading"]
+    broker, trading = runtime.services.broker, runtime.services.trading
     await trade_chat.send(f"/analyse {symbol}")
     card = latest_card(trade_chat)
     yen_per_dollar = mid(runtime, "USDJPY")
@@ -47,16 +48,16 @@ async def test_mt5_execute_lots_risk_one_percent_of_equity_in_dollars(trade_chat
     quote_like_the_market(fake, runtime, sorted({"USDJPY", symbol}))
     path = await mt5_path(runtime, fake)
     try:
-        analysis = runtime.services["analysis_service"].analyse(symbol)
-        plan = analysis.plan
-        approval = await path.trading.open_approval(plan, card_html="card", card_price=analysis.price,
-                                                    source=analysis.source.value, chat_id=ADMIN_ID, user_id=ADMIN_ID)
-        decision = await path.trading.execute(approval.id, user_id=ADMIN_ID, chat_id=ADMIN_ID)
+        signals = runtime.services.signals  # the card is issued the one way cards are; MT5 executes it
+        evaluation = await signals.evaluate(symbol, trigger=Trigger.DEMAND)
+        plan = evaluation.plan
+        issued = await signals.issue(evaluation, chat_id=ADMIN_ID, user_id=ADMIN_ID)
+        decision = await path.trading.execute(issued.approval.id, user_id=ADMIN_ID, chat_id=ADMIN_ID)
         [position] = await path.broker.positions()
     finally:
         await path.broker.disconnect()
 
-    assert decision.ok, decision.alert
+    assert decision.ok, decision.reason
     bid, ask = fake.ticks["USDJPY"]
     dollars_lost_per_lot = abs(plan.entry - plan.stop) * 100_000 / ((bid + ask) / 2)
     lots = math.floor(10_000.0 * 0.01 / dollars_lost_per_lot / 0.01 + 1e-9) * 0.01
@@ -65,7 +66,7 @@ async def test_mt5_execute_lots_risk_one_percent_of_equity_in_dollars(trade_chat
 
 
 async def test_paper_close_books_dollars_and_the_r_of_a_yen_trade(trade_chat, runtime):
-    broker, trading = runtime.services["broker"], runtime.services["trading"]
+    broker, trading = runtime.services.broker, runtime.services.trading
     await trade_chat.send("/analyse USDJPY")
     card = latest_card(trade_chat)
     await trade_chat.press(card, button(trade_chat, card, "EXECUTE"))

@@ -15,7 +15,7 @@ PLAN = TradePlan(symbol="BTCUSD", direction=Direction.LONG, entry=100.0, stop=95
 
 
 def _approval(approval_id: str) -> Approval:
-    return Approval(id=approval_id, plan=PLAN, card_html="<b>card</b>", card_price=100.0, source="SIMULATED",
+    return Approval(id=approval_id, plan=PLAN, card_price=100.0, source="SIMULATED",
                     chat_id=7, requested_by=7, state=ApprovalState.PENDING, created_ts_ms=1, expires_ts_ms=10)
 
 

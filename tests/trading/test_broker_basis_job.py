@@ -6,7 +6,7 @@ from tests.conftest import warm_market
 
 
 async def test_broker_quotes_build_a_stable_basis(runtime, clock):
-    market, broker = runtime.services["market"], runtime.services["broker"]
+    market, broker = runtime.services.market, runtime.services.broker
     sync = PriceSync()
     assert sync.basis("BTCUSD") is None
     for _ in range(25):

@@ -5,7 +5,6 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from core.models import Direction
 from core.stats import ClosedTrade
 from jobs.trading import check_daily_loss, feed_prices_to_positions
-from tests.conftest import ADMIN_ID
 from tests.trading.conftest import button, latest_card
 
 
@@ -22,7 +21,7 @@ def _sent(calls) -> list[str]:
 
 async def test_close_button_asks_then_closes_and_the_trade_reaches_stats(trade_chat, runtime):
     await _open_position(trade_chat)
-    [position] = await runtime.services["broker"].positions()
+    [position] = await runtime.services.broker.positions()
     await trade_chat.send("/positions")
     listing = latest_card(trade_chat)
     ask = button(trade_chat, listing, f"Close #{position.ticket}")
@@ -31,7 +30,7 @@ async def test_close_button_asks_then_closes_and_the_trade_reaches_stats(trade_c
     assert "Close position" in confirm_msg["text"]
     calls = await trade_chat.press(confirm_msg, button(trade_chat, confirm_msg, f"Yes, close #{position.ticket}"))
     assert any(isinstance(c, EditMessageText) and c.text.startswith(f"Closed #{position.ticket}") for c in calls)
-    assert await runtime.services["broker"].positions() == []
+    assert await runtime.services.broker.positions() == []
 
     [stats] = _sent(await trade_chat.send("/stats 7"))
     assert "all: 1 trades" in stats and "By setup" in stats and "BTCUSD: 1 trades" in stats
@@ -42,7 +41,7 @@ async def test_close_button_asks_then_closes_and_the_trade_reaches_stats(trade_c
 
 async def test_close_command_and_bad_ticket(trade_chat, runtime):
     await _open_position(trade_chat)
-    [position] = await runtime.services["broker"].positions()
+    [position] = await runtime.services.broker.positions()
     [bad] = _sent(await trade_chat.send("/close 999999"))
     assert "was not closed" in bad
     [ok] = _sent(await trade_chat.send(f"/close {position.ticket}"))
@@ -51,14 +50,15 @@ async def test_close_command_and_bad_ticket(trade_chat, runtime):
 
 async def test_stop_loss_hit_by_the_feed_is_pushed_and_recorded(trade_chat, runtime, clock):
     await _open_position(trade_chat)
-    portfolio = runtime.services["portfolio"]
-    [position] = await runtime.services["broker"].positions()
-    market = runtime.services["market"]
+    portfolio = runtime.services.portfolio
+    [position] = await runtime.services.broker.positions()
+    market = runtime.services.market
     mark = trade_chat.session.mark()
     # a price far through the stop, as the feed would deliver it
     through = position.stop_loss * (0.97 if position.direction.value == "long" else 1.03)
     await portfolio.monitor.on_price(position.symbol, through, through, clock.now_ms())
-    assert await runtime.services["broker"].positions() == []
+    assert await runtime.services.broker.positions() == []
+    assert await runtime.services.bus.drain()
     pushed = [c.text for c in trade_chat.session.since(mark) if isinstance(c, SendMessage)]
     assert any(f"#{position.ticket}" in t for t in pushed), pushed
     [stats] = _sent(await trade_chat.send("/stats"))
@@ -67,22 +67,28 @@ async def test_stop_loss_hit_by_the_feed_is_pushed_and_recorded(trade_chat, runt
 
 
 async def test_daily_loss_breaker_trips_alerts_admins_and_blocks(trade_chat, runtime, clock):
-    trading = runtime.services["trading"]
+    trading = runtime.services.trading
     account = await trading.broker.account()
+    await trade_chat.send("/analyse BTCUSD")
+    before = latest_card(trade_chat)  # issued while trading was allowed
+    execute = button(trade_chat, before, "EXECUTE")
     # a losing trade closed today: 5% of equity against the 3% limit
     await trading.guard.records.add_closed_trade(ClosedTrade(
         approval_id="x", ticket=424242, symbol="BTCUSD", direction=Direction.LONG, setup_type="breakout",
         entry_price=100.0, exit_price=95.0, volume=1.0, realized_pnl=-0.05 * account.equity,
         open_ts_ms=clock.now_ms() - 60_000, close_ts_ms=clock.now_ms()))
     mark = trade_chat.session.mark()
-    assert await check_daily_loss(trading, runtime.services["notifier"], [ADMIN_ID]) is True
+    assert await check_daily_loss(trading) is True
+    assert await runtime.services.bus.drain()
     [alert] = [c.text for c in trade_chat.session.since(mark) if isinstance(c, SendMessage)]
     assert "Trading HALTED" in alert
-    await trade_chat.send("/analyse BTCUSD")
-    card = latest_card(trade_chat)
-    calls = await trade_chat.press(card, button(trade_chat, card, "EXECUTE"))
+    calls = await trade_chat.press(before, execute)  # the press re-runs the gates
     answer = next(c for c in calls if isinstance(c, AnswerCallbackQuery))
-    assert "daily loss" in answer.text
+    assert "daily loss" in answer.text or "halted" in answer.text, answer.text
+    await trade_chat.send("/analyse BTCUSD")
+    card = latest_card(trade_chat)  # a new card is watch only: no EXECUTE, and it says why
+    assert [label for label, _ in trade_chat.session.buttons(card)] == ["WAIT", "REJECT"]
+    assert "Watch only" in card["text"] and "halted" in card["text"]
     assert await trading.broker.positions() == []
     [status] = _sent(await trade_chat.send("/status"))
     assert "Trading: HALTED" in status
@@ -93,8 +99,8 @@ async def test_partial_and_final_close_are_summed_from_the_journal(trade_chat, r
     from core.position_monitor import EventKind, PositionEvent
 
     await _open_position(trade_chat)
-    portfolio = runtime.services["portfolio"]
-    [position] = await runtime.services["broker"].positions()
+    portfolio = runtime.services.portfolio
+    [position] = await runtime.services.broker.positions()
     ticket = position.ticket
 
     def fill(kind: str, pnl: float) -> Fill:
@@ -105,5 +111,5 @@ async def test_partial_and_final_close_are_summed_from_the_journal(trade_chat, r
                                            clock.now_ms(), "target 1", fill("partial_close", 40.0)))
     await portfolio.on_event(PositionEvent(EventKind.CLOSED, ticket, position.symbol, "rest at breakeven",
                                            clock.now_ms(), "breakeven", fill("close", 0.0)))
-    [trade] = await runtime.services["trading"].guard.records.closed_trades()
+    [trade] = await runtime.services.trading.guard.records.closed_trades()
     assert trade.ticket == ticket and trade.realized_pnl == 40.0

@@ -11,10 +11,9 @@ from tests.trading.conftest import button, latest_card
 
 
 async def _restarted(settings, clock, tmp_path):
-    runtime = await build_runtime(settings, clock=clock, run_jobs=False)
     session = RecordingSession(tmp_path / "photos2")
     bot = make_bot("42:TEST-token", session=session)
-    await runtime.attach_bot(bot)
+    runtime = await build_runtime(settings, bot, clock=clock, run_jobs=False)
     return runtime, Chat(runtime.dispatcher(), bot, session)
 
 
@@ -34,11 +33,11 @@ async def test_a_card_from_before_the_restart_can_be_executed_once(trade_chat, r
         assert answers[0].text.startswith("Placed: ticket"), answers[0].text
         [second] = [c for c in await chat.press(card, execute) if isinstance(c, AnswerCallbackQuery)]
         assert "Already executed" in second.text
-        assert len(await again.services["broker"].positions()) == 1
+        assert len(await again.services.broker.positions()) == 1
 
         clock.advance(301_000)
-        assert await expire_cards(again.services["trading"], again.services["notifier"]) == 1
-        approval = await again.services["trading"].store.get_approval(stale_execute.split(":")[-1])
+        assert await expire_cards(again.services.trading) == 1
+        approval = await again.services.trading.store.get_approval(stale_execute.split(":")[-1])
         assert approval.state is ApprovalState.EXPIRED
     finally:
         await again.close()
