@@ -1,7 +1,8 @@
 """Ingest benchmark: recorded Binance frames -> decode + adapter + MarketState.apply, as fast as possible.
 
-For each stream kind (depth20, aggTrade, kline) and for the mixed stream (all of them merged by
-receive time) it prints messages per second through the full ingest path beside the raw
+The market state is wired as in the app: trades above the smallest whale tier are published as
+``WhaleTrade`` events on an event bus with a subscriber. For each stream kind (depth20, aggTrade,
+kline) and for the mixed stream (all of them merged by receive time) it prints messages per second through the full ingest path beside the raw
 ``orjson.loads`` rate on the same frames, and their ratio (plus decode + adapter alone, to show
 which part costs what) (best of several alternating rounds,
 one core, a fresh MarketState per round). Then it replays every recording in
@@ -31,10 +32,14 @@ sys.path.insert(0, str(REPO))
 
 from core.feeds.binance_decode import BinanceDecoder  # noqa: E402
 from core.feeds.recording import market_of_recording, merge_recordings  # noqa: E402
+from core.bus import EventBus  # noqa: E402
+from core.events import WhaleTrade  # noqa: E402
 from core.market.state import MarketState  # noqa: E402
+from core.market.whales import WhaleTap  # noqa: E402
 from core.market.symbols import BinanceMarket, default_symbol_map  # noqa: E402
 from core.models import Candle, DataSource  # noqa: E402
 from core.ports import FixedClock  # noqa: E402
+from core.tunables import TunableValues, catalog  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "binance"
 KINDS = {
@@ -42,7 +47,7 @@ KINDS = {
     "aggTrade": sorted((DATA / "aggtrades").glob("ws_aggTrade_*.txt")),
     "kline": sorted((DATA / "klines").glob("ws_kline_*.txt")),
 }
-TARGETS = {"depth20": 0.25, "aggTrade": 0.5, "kline": None, "mixed": 0.35}
+TARGETS = {"depth20": 0.25, "aggTrade": 0.45, "kline": None, "mixed": 0.55}
 
 Frames = list[tuple[bytes, int, int]]  # (frame, market index, receive ms)
 
@@ -53,8 +58,14 @@ def load(paths: list[Path]) -> Frames:
 
 
 def fresh_state() -> tuple[MarketState, list[BinanceDecoder]]:
+    """A market state wired as the app wires it: whale trades published on an event bus with a subscriber."""
     symbol_map = default_symbol_map()
-    state = MarketState(symbol_map, FixedClock(1_723_161_300_000), DataSource.REPLAY)
+    tunables = TunableValues(catalog())
+    bus = EventBus()
+    bus.subscribe("whales", lambda event: None, WhaleTrade)  # not started: each publish is queued (bounded)
+    whales = WhaleTap(bus, tunables)
+    state = MarketState(symbol_map, FixedClock(1_723_161_300_000), DataSource.REPLAY, on_whale=whales.on_trade)
+    whales.refresh(state, symbol_map.symbols())
     decoders = [BinanceDecoder(symbol_map.from_binance, m) for m in (BinanceMarket.SPOT, BinanceMarket.FUTURES)]
     return state, decoders
 

@@ -175,6 +175,16 @@ class TunableValues:
         return dict(self._values)
 
 
+def params_source(params: P | Callable[[], P] | None, default: Callable[[], P]) -> Callable[[], P]:
+    """Accept fixed params (tests) or a live source (``TunableValues.binding``): always a callable."""
+    if params is None:
+        fixed = default()
+        return lambda: fixed
+    if callable(params):
+        return params
+    return lambda: params
+
+
 def params_from_values(cls: type[P], group: str, values: Mapping[str, Any] | TunableValues) -> P:
     """A params dataclass from the ``<group>.<field>`` tunables; fields without one keep their default."""
     found = values.snapshot() if isinstance(values, TunableValues) else values

@@ -36,8 +36,8 @@ TUNABLES: tuple[Tunable, ...] = (
     Tunable("sim.activity_scale", float, 1.0, "Multiplies simulated trade rates", min=0.1, max=10.0, unit="x"),
     Tunable("sim.whale_tail_alpha", float, 1.66,
             "Pareto exponent of simulated trade sizes above $18.6k (lower means more whales)", min=1.1, max=3.0),
-    Tunable("sim.history_days", int, 1280, "Days of simulated higher-timeframe history", min=60, max=4000,
-            unit="days"),
+    Tunable("sim.history_days", int, 1280, "Days of simulated higher-timeframe history (generated at start)",
+            min=60, max=4000, unit="days", restart_only=True),
     Tunable("sim.speed", float, 1.0, "Simulated seconds per wall-clock second", min=0.1, max=1000.0, unit="x"),
 )
 

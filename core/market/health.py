@@ -36,7 +36,7 @@ from typing import Any
 
 from core.models import StreamKind
 from core.ports import Clock
-from core.tunables import Tunable, params_from_values
+from core.tunables import Tunable, params_from_values, params_source
 
 TUNABLES: tuple[Tunable, ...] = (
     Tunable("feed.degraded_after_s", float, 5.0, "A stream is DEGRADED after this long without a message",
@@ -162,13 +162,17 @@ def _age_text(seconds: float) -> str:
 class FeedHealth:
     """Tracks every (symbol, stream) the feeds report; see the module docstring for the rules."""
 
-    def __init__(self, clock: Clock, params: HealthParams | None = None, *,
+    def __init__(self, clock: Clock, params: HealthParams | Callable[[], HealthParams] | None = None, *,
                  symbol_resolver: Callable[[str], str] | None = None) -> None:
         self.clock = clock
-        self.params = params or HealthParams()
+        self._params = params_source(params, HealthParams)  # live: /set feed.* applies at the next check
         self._resolve = symbol_resolver  # e.g. SymbolMap.from_binance, for malformed stream names
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._links: dict[str, _Link] = {}
+
+    @property
+    def params(self) -> HealthParams:
+        return self._params()
 
     # ------------------------------------------------------------------ FeedHealthSink
 

@@ -14,6 +14,7 @@ from core.market.price_sync import PriceSync
 from core.market.state import MarketState
 from core.market.symbols import default_symbol_map
 from core.models import Direction, StreamKind, TradePlan
+from core.money import MoneyService, lookup_from_ticks
 from core.ports import FixedClock
 from core.signals import SignalService
 from core.trading import TradingService
@@ -52,9 +53,10 @@ def make_desk(*, script=(), price_sync: PriceSync | None = None, answers=None) -
     broker = ScriptedBroker(quotes={"BTCUSD": (99.99, 100.01)}, script=script, clock=clock)
     store = InMemoryApprovalStore()
     guard = TradingGuard(InMemoryTradingRecords(), tunables, clock)
+    money = MoneyService(symbol_map.specs(), clock, lookups=(lookup_from_ticks(market.tick),), tunables=tunables)
     trading = TradingService(store=store, broker=broker, market=market, health=health,
                              price_sync=price_sync or PriceSync.identity(), guard=guard, tunables=tunables,
-                             clock=clock, bus=bus)
+                             clock=clock, bus=bus, money=money)
     analyser = CannedAnalyser(answers or {})
     signals = SignalService(analysis=analyser, store=store, bus=bus, clock=clock, tunables=tunables,
                             precheck=trading.precheck)
