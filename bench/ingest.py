@@ -30,13 +30,13 @@ import orjson
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.feeds.binance_decode import BinanceDecoder  # noqa: E402
-from core.feeds.recording import market_of_recording, merge_recordings  # noqa: E402
 from core.bus import EventBus  # noqa: E402
 from core.events import WhaleTrade  # noqa: E402
+from core.feeds.binance_decode import BinanceDecoder  # noqa: E402
+from core.feeds.recording import market_of_recording, merge_recordings  # noqa: E402
 from core.market.state import MarketState  # noqa: E402
-from core.market.whales import WhaleTap  # noqa: E402
 from core.market.symbols import BinanceMarket, default_symbol_map  # noqa: E402
+from core.market.whales import WhaleTap  # noqa: E402
 from core.models import Candle, DataSource  # noqa: E402
 from core.ports import FixedClock  # noqa: E402
 from core.tunables import TunableValues, catalog  # noqa: E402
