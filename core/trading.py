@@ -147,9 +147,8 @@ class TradingService:
         plan = approval.plan
         report, quote_mid = await self.gates(approval.plan, approval.card_price)
         if not report.allowed or report.sizing is None:
-            denial = report.denials[0] if report.denials else None
-            return await self._refuse(approval, report.summary(), denial.gate if denial else "size", report,
-                                      user_id)
+            gate = report.denials[0].gate if report.denials else "size"
+            return await self._refuse(approval, report.summary(), gate, report, user_id)
         try:
             broker_plan = self._to_broker(plan)
         except BasisUnavailable as e:

@@ -80,10 +80,11 @@ async def test_unexpected_error_after_a_real_fill_is_adopted_by_reconcile():
 async def test_no_broker_price_basis_refuses_with_the_reason():
     desk = make_desk(price_sync=PriceSync())  # an MT5-like broker whose basis has no samples yet
     issued = await _issued(desk)
-    assert not issued.executable and "cannot translate prices" in "; ".join(issued.event.blockers)
+    why = "the broker price basis is not calibrated yet: no broker/Binance price pairs so far"
+    assert not issued.executable and why in "; ".join(issued.event.blockers)
     result = await desk.trading.execute(issued.approval.id, user_id=70, chat_id=7)
     assert result.outcome is Outcome.REFUSED and result.gate == "basis"
-    assert "cannot translate prices" in result.reason and desk.broker.placed == []
+    assert why in result.reason and desk.broker.placed == []
 
 
 async def test_a_plan_that_cannot_pass_is_issued_watch_only(desk):

@@ -32,7 +32,7 @@ async def open_all(chat, runtime) -> dict[str, int]:
         await chat.send(f"/analyse {symbol}")
         card = latest_card(chat)
         await chat.press(card, button(chat, card, "EXECUTE"))
-        [position] = [p for p in await runtime.services["broker"].positions() if p.symbol == symbol]
+        [position] = [p for p in await runtime.services.broker.positions() if p.symbol == symbol]
         tickets[symbol] = position.ticket
     return tickets
 
