@@ -33,6 +33,8 @@ def jobs_for(services: Services) -> list[tuple[Any, float, dict[str, Any]]]:
                                                                  "market": services.market}))
     else:
         every.append((trading_jobs.poll_positions, 2, {"portfolio": services.portfolio}))
+        # closes the server made whose deals were not in the history yet: asked again until they are
+        every.append((trading_jobs.confirm_closes, 5, {"portfolio": services.portfolio}))
         # the MT5 price basis: a pair every second from the first second, so EXECUTE can trade soon after start
         every.append((trading_jobs.record_broker_quotes, 1, {"price_sync": services.price_sync,
                                                              "broker": services.broker, "market": services.market}))

@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
+from core.events import CloseReason
 from core.models import Direction, Fill, OrderType
 
 # ---------------------------------------------------------------------------- symbol rules
@@ -149,3 +150,25 @@ class BrokerEvent:
 
     fill: Fill
     reason: FillReason
+
+
+@dataclass(frozen=True, slots=True)
+class ClosingDeals:
+    """How a position closed, from the broker's own deals; money in the account currency.
+
+    ``pnl_account`` covers every deal of the position (partial closes, the opening commission);
+    ``final_pnl_account`` only the deals of the last close. ``reason`` is the last close's
+    (None when our own API closed it: the caller knows why). ``complete``: the closing deals
+    add up to the whole volume opened (a missing deal means the history is not complete yet).
+    """
+
+    ticket: int
+    exit_price: float  # the last closing deal's price
+    volume: float  # closed by the last close
+    pnl_account: float
+    final_pnl_account: float
+    commission_account: float  # commissions and fees of every deal
+    swap_account: float
+    reason: CloseReason | None
+    close_ts_ms: int
+    complete: bool

@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.execution import BrokerEvent, ContractSpec
 from core.models import (
@@ -25,6 +25,9 @@ from core.models import (
     Quote,
     StreamKind,
 )
+
+if TYPE_CHECKING:
+    from core.execution import ClosingDeals
 
 
 @runtime_checkable
@@ -160,6 +163,13 @@ class Broker(Protocol):
     async def cancel(self, ticket: int) -> None: ...
 
     async def find_by_client_id(self, client_id: str) -> Position | PendingOrder | None: ...
+
+
+@runtime_checkable
+class DealHistory(Protocol):
+    """A broker that reports how a position closed from its own deals (MT5); see ``ClosingDeals``."""
+
+    async def closing_deals(self, ticket: int) -> ClosingDeals | None: ...
 
 
 class Notifier(Protocol):

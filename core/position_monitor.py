@@ -3,7 +3,10 @@
 Paper: the lead passes ``price_sink=paper_broker.on_price`` and calls ``on_price`` from the price
 feed; the broker's own SL/TP hits and pending fills come back from the sink and are reported.
 MT5: call ``poll()`` periodically (it quotes the broker, and ``sync()`` notices positions the
-server closed by SL/TP); stop moves reach the server as SL/TP modifications.
+server closed: SL, TP, stop-out, a manual close in the terminal); stop moves reach the server as
+SL/TP modifications. A server's close is reported with the fill its closing deals give (exit
+price, P/L with commission and swap, reason); while the history lacks them the fill is an
+estimate from the last floating P/L seen, marked ``provisional``.
 
 Each event (partial close, stop moved, closed, pending filled, error) goes to ``on_event`` as a
 ``PositionEvent`` with a short text for the trader and the fill for the journal. A failed broker
@@ -19,7 +22,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from core.execution import BrokerEvent, FillReason
+from core.events import CloseReason
+from core.execution import BrokerEvent, ClosingDeals, FillReason
 from core.exits import (
     ClosePartial,
     ExitAction,
@@ -31,7 +35,7 @@ from core.exits import (
     stop_exit_reason,
 )
 from core.models import Fill, Position
-from core.ports import Broker, BrokerError, Clock
+from core.ports import Broker, BrokerError, Clock, DealHistory
 from core.state_file import read_json, write_json_atomic
 
 
@@ -54,6 +58,9 @@ class PositionEvent:
     fill: Fill | None = None
 
 
+CLOSE_WORDS = {CloseReason.STOP_LOSS: "stop loss", CloseReason.TAKE_PROFIT: "take profit",
+               CloseReason.STOP_OUT: "stop out", CloseReason.MANUAL: "manual"}
+BROKER_CLOSE = "closed by the broker"  # the reason until the deals say which
 EventSink = Callable[[PositionEvent], Awaitable[None]]
 PriceSink = Callable[[str, float, float, int], list[BrokerEvent]]
 _log = logging.getLogger(__name__)
@@ -74,6 +81,7 @@ class PositionMonitor:
         self._managed: dict[int, ManagedPosition] = {}
         self._waiting: dict[int, ManagedPosition] = {}  # pending orders, managed once filled
         self._retry_at: dict[int, int] = {}
+        self._last_seen: dict[int, Position] = {}  # the broker's view at the last sync (for estimates)
         self._lock = asyncio.Lock()
         self._load()
 
@@ -85,6 +93,7 @@ class PositionMonitor:
         self._save()
 
     def forget(self, ticket: int) -> None:
+        self._last_seen.pop(ticket, None)
         self._managed.pop(ticket, None)
         self._waiting.pop(ticket, None)
         self._retry_at.pop(ticket, None)
@@ -225,12 +234,44 @@ class PositionMonitor:
         for ticket, managed in list(self._managed.items()):
             if ticket in positions:
                 self._managed[ticket] = _as_broker_holds(managed, positions[ticket])
+                self._last_seen[ticket] = positions[ticket]
                 continue
             del self._managed[ticket]
-            await self._emit(EventKind.CLOSED, ticket, managed.symbol,
-                             f"{_label(managed)}: closed by the broker "
-                             "(stop loss or take profit)", now_ms, "closed by the broker")
+            fill, reason, text = await self._server_close(managed, now_ms)
+            await self._emit(EventKind.CLOSED, ticket, managed.symbol, text, fill.ts_ms, reason, fill)
         self._save()
+
+    async def _server_close(self, managed: ManagedPosition, now_ms: int) -> tuple[Fill, str, str]:
+        """(fill, reason, text) of a position the broker closed by itself: from its closing deals, or
+        an estimate (``provisional``) from the last floating P/L seen while they are not in."""
+        last = self._last_seen.pop(managed.ticket, None)
+        deals = await self._closing_deals(managed.ticket)
+        label = _label(managed)
+        if deals is not None and deals.complete:
+            if deals.reason is CloseReason.STOP_LOSS:  # the server's stop: the plan's, breakeven or trailed
+                reason = stop_exit_reason(managed)
+            else:
+                reason = CLOSE_WORDS.get(deals.reason, BROKER_CLOSE) if deals.reason else BROKER_CLOSE
+            fill = Fill(managed.ticket, managed.symbol, managed.direction, managed.volume, deals.exit_price,
+                        deals.close_ts_ms, kind="close", realized_pnl=deals.final_pnl_account)
+            return fill, reason, (f"{label}: closed {fill.volume:g} at {_price(fill.price)} by {reason} "
+                                  f"({fill.realized_pnl:+.2f})")
+        # the floating P/L last seen, for the volume still managed (exits may have closed part since)
+        estimate = last.unrealized_pnl * managed.volume / last.volume if last is not None and last.volume else 0.0
+        price = last.current_price if last is not None and last.current_price else managed.entry
+        fill = Fill(managed.ticket, managed.symbol, managed.direction, managed.volume, price, now_ms,
+                    kind="close", realized_pnl=estimate, provisional=True)
+        return fill, BROKER_CLOSE, (f"{label}: {BROKER_CLOSE}; P/L about {estimate:+.2f} (provisional until "
+                                    "the broker reports the closing deal)")
+
+    async def _closing_deals(self, ticket: int) -> ClosingDeals | None:
+        if not isinstance(self._broker, DealHistory):
+            return None
+        try:
+            return await self._broker.closing_deals(ticket)
+        except BrokerError as e:
+            _log.warning("no closing deals for #%s yet: %s", ticket, e)
+            return None
 
     async def _emit(self, kind: EventKind, ticket: int, symbol: str, text: str, ts_ms: int | None = None,
                     reason: str = "", fill: Fill | None = None) -> None:

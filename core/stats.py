@@ -51,8 +51,8 @@ class StatsParams:
 class ClosedTrade:
     """One position from open to final close; partial closes are summed into ``realized_pnl``.
 
-    ``risk_amount`` is the money at risk at entry (|entry - stop| x volume x contract size), 0 when
-    unknown. ``r_multiple`` None means "derive it from ``risk_amount``" (see ``r_multiple_of``).
+    ``risk_amount`` is the money at risk at entry (|entry - stop| x volume x contract size, in the
+    account currency), 0 when unknown. ``r_multiple`` None means "derive it from ``risk_amount``" (see ``r_multiple_of``).
     ``tags`` carries extra slicing dimensions for later learning (timeframe, AI verdict, ...).
     """
 
@@ -71,6 +71,7 @@ class ClosedTrade:
     close_ts_ms: int
     exit_reason: str = ""
     tags: tuple[tuple[str, str], ...] = ()
+    provisional: bool = False  # realized_pnl is an estimate until the broker's closing deals confirm it
 
     @property
     def hold_ms(self) -> int:

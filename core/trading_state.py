@@ -12,9 +12,13 @@ from core.tunables import TunableValues
 
 
 class TradingRecords(Protocol):
+    """Closed trades (``add_closed_trade`` replaces a provisional one: its confirmation) and the state."""
+
     async def add_closed_trade(self, trade: ClosedTrade) -> None: ...
 
     async def closed_trades(self, since_ts_ms: int = 0) -> list[ClosedTrade]: ...
+
+    async def provisional_trades(self) -> list[ClosedTrade]: ...
 
     async def load_state(self) -> tuple[bool, int | None, dict]: ...
 

@@ -41,7 +41,8 @@ def _trade(r: ClosedTradeRow) -> ClosedTrade:
     return ClosedTrade(approval_id=r.approval_id, ticket=r.ticket, symbol=r.symbol, direction=Direction(r.direction),
                        setup_type=r.setup_type, entry_price=r.entry_price, exit_price=r.exit_price, volume=r.volume,
                        realized_pnl=r.realized_pnl, risk_amount=r.risk_amount, r_multiple=r_multiple,
-                       open_ts_ms=r.open_ts_ms, close_ts_ms=r.close_ts_ms, exit_reason=r.exit_reason)
+                       open_ts_ms=r.open_ts_ms, close_ts_ms=r.close_ts_ms, exit_reason=r.exit_reason,
+                       provisional=r.provisional)
 
 
 class SqlTradingRecords:
@@ -51,14 +52,28 @@ class SqlTradingRecords:
         self._sessions = sessions
 
     async def add_closed_trade(self, trade: ClosedTrade) -> None:
+        """Record a closed trade once; a provisional one is replaced by the next (its confirmation)."""
         async with self._sessions() as session, session.begin():
-            if await session.get(ClosedTradeRow, trade.ticket) is None:
-                session.add(ClosedTradeRow(ticket=trade.ticket, approval_id=trade.approval_id, symbol=trade.symbol,
-                                           direction=trade.direction.value, setup_type=trade.setup_type,
-                                           entry_price=trade.entry_price, exit_price=trade.exit_price,
-                                           volume=trade.volume, realized_pnl=trade.realized_pnl,
-                                           risk_amount=trade.risk_amount, open_ts_ms=trade.open_ts_ms,
-                                           close_ts_ms=trade.close_ts_ms, exit_reason=trade.exit_reason))
+            row = await session.get(ClosedTradeRow, trade.ticket)
+            if row is not None and not row.provisional:
+                return
+            if row is not None:
+                await session.delete(row)
+                await session.flush()
+            session.add(ClosedTradeRow(ticket=trade.ticket, approval_id=trade.approval_id, symbol=trade.symbol,
+                                       direction=trade.direction.value, setup_type=trade.setup_type,
+                                       entry_price=trade.entry_price, exit_price=trade.exit_price,
+                                       volume=trade.volume, realized_pnl=trade.realized_pnl,
+                                       risk_amount=trade.risk_amount, open_ts_ms=trade.open_ts_ms,
+                                       close_ts_ms=trade.close_ts_ms, exit_reason=trade.exit_reason,
+                                       provisional=trade.provisional))
+
+    async def provisional_trades(self) -> list[ClosedTrade]:
+        """Closed trades whose P/L the broker has not confirmed yet, oldest first."""
+        async with self._sessions() as session:
+            rows = (await session.exec(select(ClosedTradeRow).where(col(ClosedTradeRow.provisional))
+                                       .order_by(ClosedTradeRow.close_ts_ms))).all()
+            return [_trade(r) for r in rows]
 
     async def closed_trades(self, since_ts_ms: int = 0) -> list[ClosedTrade]:
         async with self._sessions() as session:

@@ -116,6 +116,7 @@ class ClosedTradeRow(SQLModel, table=True):
     open_ts_ms: int = Field(sa_type=BigInteger)
     close_ts_ms: int = Field(sa_type=BigInteger, index=True)
     exit_reason: str = Field(default="", max_length=48)
+    provisional: bool = False  # the P/L is an estimate until the broker's closing deals confirm it
 
 
 class TradingStateRow(SQLModel, table=True):

@@ -134,7 +134,17 @@ async def stats_view(session: AsyncSession, portfolio: Portfolio, clock: Clock, 
         InlineKeyboardButton(text="Refresh", callback_data=StatsCb(days=days).pack())]])
     not_live = sorted({s for s in sources if s != DataSource.LIVE.value})
     curve = equity_curve(trades, start_equity, since_ts_ms=since) if trades else []
-    return StatsView(render_stats(stats, days, sources), keyboard, curve, "+".join(not_live) or None)
+    return StatsView(render_stats(stats, days, sources) + _provisional_note(trades), keyboard, curve,
+                     "+".join(not_live) or None)
+
+
+def _provisional_note(trades) -> str:
+    pending = [t for t in trades if t.provisional]
+    if not pending:
+        return ""
+    tickets = ", ".join(f"#{t.ticket}" for t in pending[:5])
+    return (f"\n\n<i>Provisional: {len(pending)} closed trade(s) ({tickets}) carry an estimated P/L until the "
+            "broker reports their closing deals.</i>")
 
 
 @router.message(Command("stats"))

@@ -40,6 +40,12 @@ async def poll_positions(portfolio: Portfolio) -> None:
     await portfolio.monitor.poll()
 
 
+async def confirm_closes(portfolio: Portfolio) -> int:
+    """Brokers that report deals (MT5): settle closes still provisional (each confirmed one publishes
+    PositionClosed); how many were confirmed."""
+    return len(await portfolio.confirm_closes())
+
+
 async def check_daily_loss(trading: TradingService) -> bool:
     """The daily-loss breaker (publishes BreakerChanged when it trips or resets); True when halted."""
     return (await trading.check_breaker()).halted

@@ -23,7 +23,7 @@ from typing import Any
 from core.brokers import mt5_requests as rq
 from core.brokers.mt5_requests import Mt5Symbol, as_dict
 from core.brokers.mt5_terminal import ModuleLoader, Mt5Settings, Mt5Terminal, load_terminal_module
-from core.execution import BrokerEvent, ContractSpec, normalize_volume
+from core.execution import BrokerEvent, ClosingDeals, ContractSpec, normalize_volume
 from core.models import AccountInfo, Direction, Fill, OrderIntent, OrderType, PendingOrder, Position, Quote
 from core.money import MoneyService, RateUnavailable
 from core.ports import BrokerCapabilities, BrokerError, Clock, SystemClock
@@ -189,6 +189,19 @@ class Mt5Broker:
         async with self._lock:
             await self._terminal.ensure()
             return await self._find(client_id)
+
+    async def closing_deals(self, ticket: int) -> ClosingDeals | None:
+        """How position ``ticket`` closed, from ``history_deals_get(position=ticket)``; None while
+        the history shows no closing deal (it can lag the close: ask again)."""
+        async with self._lock:
+            await self._terminal.ensure()
+            deals = await self._terminal.call("history_deals_get", position=int(ticket))
+            if deals is None:
+                error = await self._terminal.error(f"reading the deals of position #{ticket}")
+                if error.code == rq.RES_E_NOT_FOUND:  # no history (yet)
+                    return None
+                raise error
+            return rq.closing_deals_from_mt5(deals, ticket, self._settings.server_time_offset_ms)
 
     async def _estimate_pnl(self, position: Position, symbol: Mt5Symbol, price: float, volume: float,
                             row: dict[str, Any]) -> float:

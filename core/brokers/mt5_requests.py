@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.execution import ContractSpec, normalize_volume, pending_price_problem, round_price, stops_problem
+from core.events import CloseReason
+from core.execution import (
+    ClosingDeals,
+    ContractSpec,
+    normalize_volume,
+    pending_price_problem,
+    round_price,
+    stops_problem,
+)
 from core.models import Direction, OrderIntent, OrderType, PendingOrder, Position
 from core.ports import BrokerError
 
@@ -28,6 +36,14 @@ SYMBOL_FILLING_FOK, SYMBOL_FILLING_IOC = 1, 2  # bits of symbol_info().filling_m
 SYMBOL_TRADE_EXECUTION_EXCHANGE = 3
 SYMBOL_TRADE_MODE_DISABLED, SYMBOL_TRADE_MODE_LONGONLY, SYMBOL_TRADE_MODE_SHORTONLY = 0, 1, 2
 SYMBOL_TRADE_MODE_CLOSEONLY, SYMBOL_TRADE_MODE_FULL = 3, 4
+RES_E_NOT_FOUND = -4  # last_error() when a history query finds nothing
+DEAL_ENTRY_IN, DEAL_ENTRY_OUT, DEAL_ENTRY_INOUT, DEAL_ENTRY_OUT_BY = 0, 1, 2, 3
+DEAL_REASON_CLIENT, DEAL_REASON_MOBILE, DEAL_REASON_WEB, DEAL_REASON_EXPERT = 0, 1, 2, 3
+DEAL_REASON_SL, DEAL_REASON_TP, DEAL_REASON_SO = 4, 5, 6
+# why the server closed (ENUM_DEAL_REASON); DEAL_REASON_EXPERT (our API) is absent: we know why
+DEAL_CLOSE_REASONS = {DEAL_REASON_SL: CloseReason.STOP_LOSS, DEAL_REASON_TP: CloseReason.TAKE_PROFIT,
+                      DEAL_REASON_SO: CloseReason.STOP_OUT, DEAL_REASON_CLIENT: CloseReason.MANUAL,
+                      DEAL_REASON_MOBILE: CloseReason.MANUAL, DEAL_REASON_WEB: CloseReason.MANUAL}
 
 TRADE_RETCODE_REQUOTE, TRADE_RETCODE_PLACED, TRADE_RETCODE_DONE = 10004, 10008, 10009
 TRADE_RETCODE_DONE_PARTIAL, TRADE_RETCODE_TIMEOUT, TRADE_RETCODE_PRICE_CHANGED = 10010, 10012, 10020
@@ -310,7 +326,30 @@ def order_from_mt5(record: Any, trader_symbol: str) -> PendingOrder | None:
 def deals_pnl(deals: Any) -> float | None:
     """Realised P/L of deals (profit + commission + swap + fee), None when there are none."""
     rows = [as_dict(deal) for deal in deals or ()]
-    if not rows:
+    return _money(rows) if rows else None
+
+
+def closing_deals_from_mt5(deals: Any, ticket: int, time_offset_ms: int = 0) -> ClosingDeals | None:
+    """A position's close from ``history_deals_get(position=ticket)``; None before a closing deal."""
+    rows = [as_dict(deal) for deal in deals or ()]
+    rows = [r for r in rows if int(r.get("position_id", ticket)) == int(ticket)]
+    outs = sorted((r for r in rows if int(r["entry"]) in (DEAL_ENTRY_OUT, DEAL_ENTRY_OUT_BY)),
+                  key=lambda r: (int(r["time_msc"]), int(r["ticket"])))
+    if not outs:
         return None
+    last = outs[-1]
+    final = [r for r in outs if r["order"] == last["order"]]
+    opened = sum(float(r["volume"]) for r in rows if int(r["entry"]) == DEAL_ENTRY_IN)
+    closed = sum(float(r["volume"]) for r in outs)
+    return ClosingDeals(
+        ticket=int(ticket), exit_price=float(last["price"]), volume=sum(float(r["volume"]) for r in final),
+        pnl_account=_money(rows), final_pnl_account=_money(final),
+        commission_account=sum(float(r.get("commission", 0)) + float(r.get("fee", 0)) for r in rows),
+        swap_account=sum(float(r.get("swap", 0)) for r in rows),
+        reason=DEAL_CLOSE_REASONS.get(int(last.get("reason", DEAL_REASON_EXPERT))),
+        close_ts_ms=int(last["time_msc"]) - time_offset_ms, complete=closed >= opened - 1e-9)
+
+
+def _money(rows: list[dict[str, Any]]) -> float:
     return sum(float(r.get("profit", 0)) + float(r.get("commission", 0)) + float(r.get("swap", 0))
                + float(r.get("fee", 0)) for r in rows)

@@ -66,8 +66,9 @@ class FakeTradeServer:
 
     # ------------------------------------------------------------------ closes the server makes
 
-    def hit_stops(self) -> list[int]:
-        """Close every position whose SL or TP the current tick crossed, at that SL/TP price."""
+    def hit_stops(self, *, swap: float = 0.0) -> list[int]:
+        """Close every position whose SL or TP the current tick crossed, at that SL/TP price (each
+        closing deal books ``swap``)."""
         closed = []
         for ticket, position in list(self.positions.items()):
             bid, ask = self.ticks[position["symbol"]]
@@ -75,9 +76,9 @@ class FakeTradeServer:
             close_at = bid if buy else ask
             sl, tp = position["sl"], position["tp"]
             if sl and (close_at <= sl if buy else close_at >= sl):
-                self.close_by_server(ticket, self.DEAL_REASON_SL, sl)
+                self.close_by_server(ticket, self.DEAL_REASON_SL, sl, swap=swap)
             elif tp and (close_at >= tp if buy else close_at <= tp):
-                self.close_by_server(ticket, self.DEAL_REASON_TP, tp)
+                self.close_by_server(ticket, self.DEAL_REASON_TP, tp, swap=swap)
             else:
                 continue
             closed.append(ticket)
