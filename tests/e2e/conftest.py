@@ -57,11 +57,12 @@ def moneybot(tgemu, tmp_path):
         env = app_env(tmp_path / "data", TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=tgemu.base_url,
                       TELEGRAM_ADMIN_IDS=str(ADMIN), PYTHONUNBUFFERED="1", **extra)
         log = tmp_path / f"bot-{len(procs)}.log"
+        seq = tgemu.last_call_seq()  # the emulator outlives each test: only this bot's polls count
         proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPO, env=env,
                                 stdout=log.open("w"), stderr=subprocess.STDOUT)
         bot = BotProcess(proc, log)
         procs.append(bot)
-        _wait_until_polling(tgemu, bot)
+        _wait_until_polling(tgemu, bot, since=seq)
         return bot
 
     yield start
@@ -73,12 +74,12 @@ def moneybot(tgemu, tmp_path):
             bot.proc.kill()
 
 
-def _wait_until_polling(emu, bot: BotProcess, timeout_s: float = 60.0) -> None:
+def _wait_until_polling(emu, bot: BotProcess, since: int, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if bot.proc.poll() is not None:
             raise AssertionError(f"moneybot exited early:\n{bot.output()}")
-        if emu.calls("getUpdates"):
+        if emu.calls("getUpdates", since):
             return
         time.sleep(0.2)
     raise AssertionError(f"moneybot never polled the emulator:\n{bot.output()}")
