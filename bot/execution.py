@@ -17,6 +17,7 @@ from core.market.price_sync import PriceSync
 from core.market.state import MarketState
 from core.market.symbols import SymbolMap, default_specs
 from core.money import MoneyService, lookup_from_ticks
+from core.plan_sizing import SizingContext
 from core.portfolio import Portfolio
 from core.ports import Broker, BrokerError, Clock
 from core.signals import SignalService
@@ -38,7 +39,8 @@ def build_money(foundation: Foundation, symbol_map: SymbolMap, market: MarketSta
     """Conversions into the account currency from the market's prices (and broker quotes noted on the way);
     every default symbol may serve as a rate, enabled or not."""
     specs = [*symbol_map.specs(), *default_specs(foundation.settings.broker_symbol_suffix)]
-    return MoneyService(specs, foundation.clock, lookups=(lookup_from_ticks(market.tick),),
+    # the market's clock: a replay's prices are fresh or stale on the recording's time
+    return MoneyService(specs, market.clock, lookups=(lookup_from_ticks(market.tick),),
                         tunables=foundation.tunables)
 
 
@@ -107,8 +109,9 @@ async def build_execution(foundation: Foundation, market: MarketBundle, bus: Eve
     trading = TradingService(store=store, broker=broker, market=market.state, health=market.health,
                              price_sync=price_sync, guard=guard, tunables=tunables, clock=clock, bus=bus,
                              money=money, manage=portfolio.manage, crash_hook=_crash_hook())
+    sizer = SizingContext(broker=broker, money=money)
     signals = SignalService(analysis=market.analysis, store=store, bus=bus, clock=clock, tunables=tunables,
-                            precheck=trading.precheck)
+                            precheck=trading.precheck, sizer=sizer)
     stack.push_async_callback(signals.close)
     evaluator = ContinuousEvaluator(signals=signals, market=market.state, bus=bus, clock=clock, tunables=tunables,
                                     symbols=market.symbol_map.symbols())

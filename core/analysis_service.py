@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.analysis.engine import analyse
-from core.analysis.inputs import AnalysisInput, TradeColumns
+from core.analysis.inputs import AnalysisInput, PlanSizing, TradeColumns
 from core.analysis.levels import ZoneMemo
 from core.analysis.synthesis import Analysis, AnalysisParams
 from core.market.state import MarketState
@@ -24,7 +24,7 @@ class NotReady(Exception):
 @dataclass(frozen=True, slots=True)
 class AnalysisRequest:
     symbol: str
-    equity: float = 0.0
+    sizing: PlanSizing | None = None
 
 
 class AnalysisService:
@@ -43,7 +43,8 @@ class AnalysisService:
             self._params = (snapshot, AnalysisParams.from_tunables(self._tunables))
         return self._params[1]
 
-    def build_input(self, symbol: str, *, equity: float = 0.0, at_ms: int | None = None) -> AnalysisInput:
+    def build_input(self, symbol: str, *, sizing: PlanSizing | None = None,
+                    at_ms: int | None = None) -> AnalysisInput:
         """The analysis input now; ``at_ms`` (a candle close) moves its time up to that moment, so the
         candle that just closed counts even when the last trade came a moment before it."""
         ready, missing = self._market.is_ready(symbol)
@@ -62,16 +63,17 @@ class AnalysisService:
             htf={k: v for k, v in htf.items() if len(v)}, seconds=market.seconds(symbol),
             minutes=market.minutes(symbol), trades=trades, book=market.book(symbol), spread=info.spread,
             has_order_flow=self._symbols.has_order_flow(symbol),
-            data_age_s=max(0.0, (now_ms - info.ts_ms) / 1000.0), equity=equity)
+            data_age_s=max(0.0, (now_ms - info.ts_ms) / 1000.0), sizing=sizing)
 
-    def snapshot(self, symbol: str, *, equity: float = 0.0, at_ms: int | None = None) -> AnalysisInput:
-        """The market of ``symbol`` now, copied for an analysis off the loop (``NotReady`` if missing)."""
-        return self.build_input(symbol, equity=equity, at_ms=at_ms)
+    def snapshot(self, symbol: str, *, sizing: PlanSizing | None = None, at_ms: int | None = None) -> AnalysisInput:
+        """The market of ``symbol`` now, copied for an analysis off the loop (``NotReady`` if missing);
+        ``sizing`` sizes its plan for the account."""
+        return self.build_input(symbol, sizing=sizing, at_ms=at_ms)
 
     def analyse_input(self, inp: AnalysisInput) -> Analysis:
         """The analysis of a snapshot with the current settings (pure; run one at a time: shared memo)."""
         return analyse(inp, self.params(), self.memo)
 
-    def analyse(self, symbol: str, *, equity: float = 0.0) -> Analysis:
+    def analyse(self, symbol: str, *, sizing: PlanSizing | None = None) -> Analysis:
         """The full analysis of ``symbol`` now, or NotReady saying what is missing."""
-        return self.analyse_input(self.build_input(symbol, equity=equity))
+        return self.analyse_input(self.build_input(symbol, sizing=sizing))

@@ -148,7 +148,8 @@ def plan_to_dict(plan: TradePlan) -> dict[str, Any]:
             "targets": list(plan.targets), "risk_reward": plan.risk_reward, "confidence": plan.confidence,
             "setup_type": plan.setup_type, "timeframe": plan.timeframe, "atr": plan.atr,
             "size_units": plan.size_units, "risk_pct": plan.risk_pct, "created_ts_ms": plan.created_ts_ms,
-            "reasons": list(plan.reasons), "reward_target": plan.reward_target}
+            "reasons": list(plan.reasons), "reward_target": plan.reward_target, "size_volume": plan.size_volume,
+            "risk_account": plan.risk_account, "currency": plan.currency, "size_note": plan.size_note}
 
 
 def plan_from_dict(raw: dict[str, Any]) -> TradePlan:
@@ -157,4 +158,6 @@ def plan_from_dict(raw: dict[str, Any]) -> TradePlan:
                      confidence=raw["confidence"], setup_type=raw["setup_type"], timeframe=raw["timeframe"],
                      atr=raw["atr"], size_units=raw.get("size_units", 0.0), risk_pct=raw.get("risk_pct", 0.0),
                      created_ts_ms=raw.get("created_ts_ms", 0), reasons=tuple(raw.get("reasons", ())),
-                     reward_target=raw.get("reward_target", min(2, len(raw["targets"]))))
+                     reward_target=raw.get("reward_target", min(2, len(raw["targets"]))),
+                     size_volume=raw.get("size_volume", 0.0), risk_account=raw.get("risk_account", 0.0),
+                     currency=raw.get("currency", ""), size_note=raw.get("size_note", ""))

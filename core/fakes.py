@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from core.analysis.inputs import AnalysisInput
+from core.analysis.inputs import AnalysisInput, PlanSizing
 from core.analysis.momentum import Confirmation, ConfirmationResult
 from core.analysis.setups import NO_SETUP
 from core.analysis.synthesis import Analysis
@@ -191,10 +191,17 @@ class InMemoryTradingRecords:
         self.state: tuple[bool, int | None, dict] = (False, None, {})
 
     async def add_closed_trade(self, trade: ClosedTrade) -> None:
-        self.trades.append(trade)
+        """Once per ticket; a provisional one is replaced (its confirmation), like the SQL records."""
+        known = next((t for t in self.trades if t.ticket == trade.ticket), None)
+        if known is not None and not known.provisional:
+            return
+        self.trades = [t for t in self.trades if t.ticket != trade.ticket] + [trade]
 
     async def closed_trades(self, since_ts_ms: int = 0) -> list[ClosedTrade]:
         return [t for t in self.trades if t.close_ts_ms >= since_ts_ms]
+
+    async def provisional_trades(self) -> list[ClosedTrade]:
+        return [t for t in self.trades if t.provisional]
 
     async def load_state(self) -> tuple[bool, int | None, dict]:
         return self.state
@@ -255,13 +262,13 @@ class CannedAnalyser:
             return NotReady(f"{symbol}: no canned analysis")
         return items.pop(0) if len(items) > 1 else items[0]
 
-    def snapshot(self, symbol: str, *, equity: float = 0.0, at_ms: int | None = None) -> AnalysisInput:
+    def snapshot(self, symbol: str, *, sizing: PlanSizing | None = None, at_ms: int | None = None) -> AnalysisInput:
         answer = self._next(symbol)
         if isinstance(answer, NotReady):
             raise answer
         self._pending = answer
         return AnalysisInput(symbol=symbol, ts_ms=answer.ts_ms, price=answer.price, source=answer.source,
-                             equity=equity)
+                             sizing=sizing)
 
     def analyse_input(self, inp: AnalysisInput) -> Analysis:
         self.calls.append(inp.symbol)

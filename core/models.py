@@ -259,11 +259,15 @@ class TradePlan:
     setup_type: str  # breakout | zone_rejection | trend_pullback | ...
     timeframe: str
     atr: float
-    size_units: float = 0.0  # suggested size in base units from risk per trade
-    risk_pct: float = 0.0
+    size_units: float = 0.0  # the size in base units (volume x contract size); 0: not sized
+    risk_pct: float = 0.0  # of equity, lost at the stop
     created_ts_ms: int = 0
     reasons: tuple[str, ...] = ()
     reward_target: int = 2  # R:R is measured to this target (1-based): T2, or T1 when it is the only one
+    size_volume: float = 0.0  # the broker's volume (lots; base units when its contract size is 1)
+    risk_account: float = 0.0  # money lost at the stop, in ``currency`` (the account's)
+    currency: str = ""
+    size_note: str = ""  # why the plan has no size (no rate, below the broker's minimum)
 
     @property
     def risk_per_unit(self) -> float:

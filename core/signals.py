@@ -17,10 +17,10 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
-from core.analysis.inputs import AnalysisInput
+from core.analysis.inputs import AnalysisInput, PlanSizing
 from core.analysis.synthesis import Analysis
 from core.approvals import Approval, ApprovalState, ApprovalStore, JournalEntry
 from core.bus import EventBus
@@ -36,10 +36,18 @@ Precheck = Callable[[TradePlan, float], Awaitable[tuple[str, ...]]]
 class Analyser(Protocol):
     """Where analyses come from: ``core.analysis_service.AnalysisService`` (or a canned fake)."""
 
-    def snapshot(self, symbol: str, *, equity: float = 0.0, at_ms: int | None = None) -> AnalysisInput:
-        """The market of ``symbol`` now (or at the close ``at_ms``), copied; ``NotReady`` when data is
-        missing. On the loop."""
+    def snapshot(self, symbol: str, *, sizing: PlanSizing | None = None, at_ms: int | None = None) -> AnalysisInput:
+        """The market of ``symbol`` now (or at the close ``at_ms``), copied, its plan sized by ``sizing``;
+        ``NotReady`` when data is missing. On the loop."""
         ...
+
+
+class Sizer(Protocol):
+    """The account figures that size a plan like EXECUTE will (``core.plan_sizing.SizingContext``)."""
+
+    async def refresh(self, symbol: str) -> None: ...
+
+    def sizing(self, symbol: str) -> PlanSizing | None: ...
 
     def analyse_input(self, inp: AnalysisInput) -> Analysis:
         """The analysis of a snapshot: pure, heavy, run off the loop (one at a time)."""
@@ -77,8 +85,9 @@ class IssuedSignal:
 class SignalService:
     def __init__(self, *, analysis: Analyser, store: ApprovalStore, bus: EventBus, clock: Clock,
                  tunables: TunableValues, precheck: Precheck | None = None,
-                 screening: ScreeningStage | None = None) -> None:
+                 screening: ScreeningStage | None = None, sizer: Sizer | None = None) -> None:
         self._analysis = analysis
+        self._sizer = sizer
         self._store = store
         self._bus = bus
         self._clock = clock
@@ -91,16 +100,22 @@ class SignalService:
 
     # ------------------------------------------------------------------ evaluate
 
-    def snapshot(self, symbol: str, *, equity: float = 0.0, at_ms: int | None = None) -> AnalysisInput:
-        """The market as the analysis will see it (copies; NotReady when data is missing)."""
-        return self._analysis.snapshot(symbol, equity=equity, at_ms=at_ms)
+    def snapshot(self, symbol: str, *, at_ms: int | None = None) -> AnalysisInput:
+        """The market as the analysis will see it (copies; NotReady when data is missing), its plan sized
+        with the account figures last read (``evaluate`` reads them afresh and sizes with those)."""
+        sizing = self._sizer.sizing(symbol) if self._sizer is not None else None
+        return self._analysis.snapshot(symbol, sizing=sizing, at_ms=at_ms)
 
-    async def evaluate(self, symbol: str, *, trigger: Trigger, equity: float = 0.0,
+    async def evaluate(self, symbol: str, *, trigger: Trigger,
                        snapshot: AnalysisInput | None = None) -> SignalEvaluated:
-        """Analyse ``symbol`` now (or the given snapshot) and publish what was found.
+        """Analyse ``symbol`` now (or the given snapshot) and publish what was found; the plan is sized
+        for the account (lots, money at risk) the way EXECUTE will size it.
 
         Raises ``NotReady`` (core.analysis_service) when the data is not there yet."""
-        inp = snapshot if snapshot is not None else self.snapshot(symbol, equity=equity)
+        if self._sizer is not None:
+            await self._sizer.refresh(symbol)
+        sizing = self._sizer.sizing(symbol) if self._sizer is not None else None
+        inp = self.snapshot(symbol) if snapshot is None else replace(snapshot, sizing=sizing or snapshot.sizing)
         loop = asyncio.get_running_loop()
         analysis = await loop.run_in_executor(self._executor, self._analysis.analyse_input, inp)
         blockers: tuple[str, ...] = ()

@@ -98,9 +98,20 @@ def render_plan(plan: TradePlan, digits: int, base_asset: str) -> list[str]:
              targets,
              f"R:R <b>{plan.risk_reward:.2f}</b> to T{plan.reward_target}   "
              f"Confidence {confidence_bar(plan.confidence)}"]
-    if plan.size_units > 0:
-        lines.append(f"Size {plan.size_units:,.4g} {esc(base_asset)} ({plan.risk_pct:.2g}% risk)")
-    return lines
+    size = render_size(plan, base_asset)
+    return [*lines, size] if size else lines
+
+
+def render_size(plan: TradePlan, base_asset: str) -> str | None:
+    """Lots (and units) and the money at risk in the account currency, or why there is no size."""
+    if plan.size_volume > 0:
+        units = f"{plan.size_units:,.6g} {esc(base_asset)}"
+        amount = units if plan.size_units == plan.size_volume else f"{plan.size_volume:g} lots ({units})"
+        return (f"Size <b>{amount}</b> · risk {plan.risk_account:,.2f} {esc(plan.currency)} "
+                f"({plan.risk_pct:.2f}% of equity)")
+    if plan.size_note:
+        return f"Size: none ({esc(plan.size_note)})"
+    return None
 
 
 def render_indicators(analysis: Analysis) -> str:

@@ -108,7 +108,7 @@ def _plan(inp: AnalysisInput, direction: Direction | None, atr: float, zones: tu
         threshold = params.signal.direction_threshold
         return None, None, "; ".join((f"no trade: total score {total:+.2f} is within +-{threshold:g}", *problems))
     candidate = build_plan(inp.symbol, direction, inp.price, atr, zones, confidence=confidence,
-                           setup_type=setup_type, timeframe=params.signal.setup_timeframe, equity=inp.equity,
+                           setup_type=setup_type, timeframe=params.signal.setup_timeframe, sizing=inp.sizing,
                            ts_ms=inp.ts_ms, reasons=reasons, params=params.plan)
     check = prefilter(candidate, price=inp.price, data_age_s=inp.data_age_s, params=params.plan)
     failures = (*problems, *check.reasons)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.execution import ContractSpec
 from core.models import BookSnapshot, CandleArrays, DataSource, Side, Trade
 
 
@@ -55,6 +56,19 @@ class TradeColumns:
         return TradeColumns(self.ts_ms[:i], self.price[:i], self.qty[:i], self.side[:i], self.notional[:i])
 
 
+@dataclass(frozen=True, slots=True)
+class PlanSizing:
+    """What sizes a plan the way EXECUTE will: the account's equity and currency, the broker's
+    contract rules for the symbol, and the rate from the symbol's quote currency into the account
+    currency (``core.money``; None when it is unknown, ``problem`` says why)."""
+
+    equity: float  # account currency
+    currency: str
+    spec: ContractSpec
+    quote_to_account: float | None
+    problem: str = ""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class AnalysisInput:
     """Market state of one symbol at ``ts_ms``.
@@ -62,7 +76,7 @@ class AnalysisInput:
     ``htf`` maps an interval (``1h`` ... ``1M``) to its closed candles; candles that close after
     ``ts_ms`` are ignored anyway. ``seconds``/``minutes`` are 1 s / 1 m candles for
     micro-momentum and volume spikes. ``spread`` is in price units (ask - bid). ``data_age_s`` is
-    how old the freshest live data is; ``equity`` (account currency) sizes the plan (0: no size).
+    how old the freshest live data is; ``sizing`` sizes the plan (None: no size).
     """
 
     symbol: str
@@ -77,4 +91,4 @@ class AnalysisInput:
     spread: float | None = None
     has_order_flow: bool = True
     data_age_s: float = 0.0
-    equity: float = 0.0
+    sizing: PlanSizing | None = None

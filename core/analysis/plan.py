@@ -12,7 +12,8 @@ Rules (defaults in ``PlanParams``; ``sign`` is +1 long, -1 short):
   the stop about one time in five, one 20 ATR away one time in twenty. So a plan can have fewer
   than three targets.
 - R:R = reward to T2 (or to T1 when only one target fits under the cap) / risk; ``reward_target``
-  says which. Size = equity x 1 % / risk per unit.
+  says which. Size (with ``PlanSizing``): the volume losing 1 % of equity at the stop in the account
+  currency, as EXECUTE's size gate computes it (``core.risk.position_size``), or why there is none.
 - Prefilter rejects, with every reason that applies: stop on the wrong side, a target on the
   wrong side, no target, R:R < 1.5 (saying when the cap is why), data older than 10 s, no ATR.
   Confidence and spread are EXECUTE gates (``risk.min_confidence``, ``risk.max_spread_bps``): a plan
@@ -22,10 +23,13 @@ Rules (defaults in ``PlanParams``; ``sign`` is +1 long, -1 short):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from core.analysis.inputs import PlanSizing
 from core.analysis.levels import nearest_resistance, nearest_support
 from core.models import Direction, TradePlan, Zone
+from core.risk.gates import Denied
+from core.risk.sizing import position_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,20 +104,31 @@ def reward_target(targets: tuple[float, ...]) -> int:
 
 
 def build_plan(symbol: str, direction: Direction, entry: float, atr: float, zones: tuple[Zone, ...], *,
-               confidence: float, setup_type: str, timeframe: str, equity: float = 0.0, ts_ms: int = 0,
-               reasons: tuple[str, ...] = (), params: PlanParams = PlanParams()) -> TradePlan:
+               confidence: float, setup_type: str, timeframe: str, sizing: PlanSizing | None = None,
+               ts_ms: int = 0, reasons: tuple[str, ...] = (), params: PlanParams = PlanParams()) -> TradePlan:
     """A plan for ``direction`` at ``entry`` (the prefilter decides whether it is acceptable)."""
     stop, stop_reason = stop_price(direction, entry, atr, zones, params)
     risk = abs(entry - stop)
     targets = target_prices(direction, entry, risk, zones, params, atr) if risk > 0 else (entry,) * 3
     measured_to = reward_target(targets)
     reward = abs(targets[measured_to - 1] - entry) if measured_to else 0.0
-    size = equity * params.risk_per_trade_pct / 100.0 / risk if equity > 0 and risk > 0 else 0.0
-    return TradePlan(symbol=symbol, direction=direction, entry=entry, stop=stop, targets=targets,
+    plan = TradePlan(symbol=symbol, direction=direction, entry=entry, stop=stop, targets=targets,
                      risk_reward=reward / risk if risk > 0 else 0.0, confidence=confidence,
-                     setup_type=setup_type, timeframe=timeframe, atr=atr, size_units=size,
-                     risk_pct=params.risk_per_trade_pct, created_ts_ms=ts_ms, reasons=(*reasons, stop_reason),
-                     reward_target=measured_to)
+                     setup_type=setup_type, timeframe=timeframe, atr=atr, risk_pct=params.risk_per_trade_pct,
+                     created_ts_ms=ts_ms, reasons=(*reasons, stop_reason), reward_target=measured_to)
+    return plan if sizing is None else sized(plan, sizing, params.risk_per_trade_pct)
+
+
+def sized(plan: TradePlan, sizing: PlanSizing, risk_pct: float) -> TradePlan:
+    """``plan`` with the size risking ``risk_pct`` of the equity, or the reason it has none."""
+    if sizing.quote_to_account is None:
+        return replace(plan, currency=sizing.currency, size_note=sizing.problem or "no rate into the account currency")
+    size = position_size(sizing.equity, risk_pct, plan.entry, plan.stop, sizing.spec,
+                         quote_to_account=sizing.quote_to_account)
+    if isinstance(size, Denied):
+        return replace(plan, currency=sizing.currency, size_note=size.reason)
+    return replace(plan, size_volume=size.volume, size_units=size.units, risk_account=size.risk_account,
+                   risk_pct=size.risk_pct, currency=sizing.currency)
 
 
 def prefilter(plan: TradePlan, *, price: float, data_age_s: float = 0.0,

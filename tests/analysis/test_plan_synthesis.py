@@ -12,17 +12,19 @@ from hypothesis import strategies as st
 from core import risk
 from core.analysis import levels, orderflow, synthesis
 from core.analysis.engine import analyse
-from core.analysis.inputs import AnalysisInput
+from core.analysis.inputs import AnalysisInput, PlanSizing
 from core.analysis.levels import ZoneMemo
 from core.analysis.plan import PlanParams, build_plan, prefilter
 from core.analysis.resample import resample
 from core.analysis.synthesis import AnalysisParams, ComponentScore, SignalParams, total_score
+from core.execution import ContractSpec
 from core.models import DataSource, Direction, TradePlan, Zone, ZoneKind
 from core.tunables import RETIRED, TunableValues
 from tests.analysis import realdata
 
 PARAMS = AnalysisParams()
 PLAN = PARAMS.plan
+USD_ACCOUNT = PlanSizing(equity=10_000.0, currency="USD", spec=ContractSpec("BTCUSD"), quote_to_account=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def scan(hourly_htf):
     for i in range(300, len(h1), 11):
         ts_ms = int(h1.open_time_ms[i]) + 3_600_000
         inp = AnalysisInput("BTCUSD", ts_ms, float(h1.close[i]), DataSource.REPLAY, htf, has_order_flow=False,
-                            equity=10_000.0)
+                            sizing=USD_ACCOUNT)
         out.append((inp, analyse(inp, PARAMS, memo)))
     return out
 
@@ -75,6 +77,7 @@ def test_accepted_plans_have_protecting_stops_and_enough_reward(scan):
         assert all(sign * (b - a_) > 0 for a_, b in zip(steps, steps[1:], strict=False))
         assert sign * (plan.targets[0] - plan.entry) >= PLAN.min_target_r * plan.risk_per_unit * (1 - 1e-12)
         assert plan.size_units * plan.risk_per_unit == pytest.approx(10_000.0 * PLAN.risk_per_trade_pct / 100)
+        assert plan.risk_account == pytest.approx(100.0) and plan.currency == "USD"
         assert plan.setup_type == a.setup_type in {"breakout", "zone_rejection", "trend_pullback",
                                                    "trend_continuation", "counter_trend", "range"}
         assert a.rejection is None and prefilter(plan, price=inp.price).ok
@@ -125,7 +128,8 @@ def live_input(ts_ms: int, **overrides) -> AnalysisInput:
     fields = dict(symbol="BTCUSD", ts_ms=ts_ms, price=books[-1].mid, source=DataSource.REPLAY, htf=htf,
                   seconds=realdata.klines(realdata.BTC_1S_2024), minutes=realdata.klines(realdata.BTC_1M_2024),
                   trades=realdata.columns(realdata.derived_aggtrade_rows(realdata.BTC_AGG_2024)),
-                  book=books[-1], has_order_flow=True, data_age_s=0.2, equity=5_000.0)
+                  book=books[-1], has_order_flow=True, data_age_s=0.2,
+                  sizing=replace(USD_ACCOUNT, equity=5_000.0))
     fields.update(overrides)
     return AnalysisInput(**fields)
 
@@ -217,7 +221,7 @@ def test_plan_invariants_hold_for_any_zones(direction, atr, raw_zones, equity):
     zones = levels.rank_zones(tuple(levels.ZoneCandidate(lo, hi, 2, ("1d",), s / 100, ()) for lo, hi, s in
                                     sorted(raw_zones)), entry)
     plan = build_plan("X", direction, entry, atr, zones, confidence=50.0, setup_type="x", timeframe="1h",
-                      equity=equity)
+                      sizing=replace(USD_ACCOUNT, spec=ContractSpec("X"), equity=equity))
     assert_protecting_stop(plan, zones)
     sign = direction.sign
     steps = [entry, *plan.targets]

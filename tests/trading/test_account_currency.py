@@ -8,9 +8,11 @@ USDJPY; MT5 lots are then rounded down to the 0.01 lot step.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
+from core.approvals import ApprovalState
 from core.events import Trigger
 from tests.brokers.fake_mt5 import FakeMt5
 from tests.conftest import ADMIN_ID
@@ -86,3 +88,26 @@ async def test_paper_close_books_dollars_and_the_r_of_a_yen_trade(trade_chat, ru
                                               / yen_per_dollar)
     # about 1% of 10,000 USD: sized from the plan's entry, the fill is half a spread away from it
     assert trade.risk_amount == pytest.approx(100.0, rel=0.1)
+
+
+@pytest.mark.parametrize("symbol", ["USDJPY", "GBPJPY"])
+async def test_the_card_shows_the_size_execute_will_place_and_the_dollars_at_risk(trade_chat, runtime, symbol):
+    broker, store = runtime.services.broker, runtime.services.store
+    yen_per_dollar = mid(runtime, "USDJPY")
+    await trade_chat.send(f"/analyse {symbol}")
+    card = latest_card(trade_chat)
+    [approval] = await store.list_approvals((ApprovalState.PENDING,))
+    plan = approval.plan
+
+    found = re.search(r"Size (?:<b>)?([\d,.]+) (\w+)(?:</b>)? · risk ([\d,.]+) USD \(([\d.]+)% of equity\)", card["text"])
+    assert found, card["text"]
+    units, base = float(found[1].replace(",", "")), found[2]
+    risk_usd, risk_pct = float(found[3].replace(",", "")), float(found[4])
+    expected_units = 10_000.0 * 0.01 / (abs(plan.entry - plan.stop) / yen_per_dollar)
+    assert base == symbol[:3]
+    assert units == pytest.approx(expected_units, rel=1e-5)
+    assert (risk_usd, risk_pct) == (100.00, 1.00)
+
+    await trade_chat.press(card, button(trade_chat, card, "EXECUTE"))
+    [position] = await broker.positions()
+    assert position.volume == pytest.approx(units, rel=1e-5)  # the card's size is what was placed
