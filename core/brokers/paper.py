@@ -1,6 +1,6 @@
 """Paper broker: simulated fills at the live (or simulated) price, state kept in a JSON file.
 
-- Prices: ``quote_source(symbol)`` returns the trader symbol's ``(bid, ask)`` from the price cache
+- Prices: ``quote_source(symbol)`` returns the trader symbol's ``(bid, ask[, ts_ms])`` from the price cache
   (pass ``(mid, mid)`` when only a mid is known); without a source, or when it has nothing, the
   last ``on_price`` values are used. The spread used is the wider of the source's own spread and
   the configured one (absolute per symbol, else bps per symbol, else the default bps), centred on
@@ -57,21 +57,23 @@ from core.models import (
 from core.money import MoneyService, RateUnavailable
 from core.ports import BrokerCapabilities, BrokerError, Clock, SystemClock
 
-QuoteSource = Callable[[str], tuple[float, float] | None]
+# (bid, ask) or (bid, ask, ts_ms) of a trader symbol; without a time the quote counts as current
+QuoteSource = Callable[[str], tuple[float, float] | tuple[float, float, int] | None]
 _VOLUME_EPSILON = 1e-12
 log = logging.getLogger("moneybot.paper")
 
 
 def quote_source_from_ticks(tick_of: Callable[[str], Tick | None]) -> QuoteSource:
-    """Adapt a price cache's ``tick(symbol)`` to a quote source: its bid/ask, else (price, price)."""
+    """Adapt a price cache's ``tick(symbol)`` to a quote source: its bid/ask, else (price, price), and
+    its time."""
 
-    def quote(symbol: str) -> tuple[float, float] | None:
+    def quote(symbol: str) -> tuple[float, float, int] | None:
         tick = tick_of(symbol)
         if tick is None:
             return None
         if tick.bid is not None and tick.ask is not None:
-            return tick.bid, tick.ask
-        return tick.price, tick.price
+            return tick.bid, tick.ask, tick.ts_ms
+        return tick.price, tick.price, tick.ts_ms
 
     return quote
 
@@ -133,8 +135,10 @@ class PaperBroker:
                            margin_free=equity - margin, leverage=self._params.leverage)
 
     async def quote(self, symbol: str) -> Quote:
+        """The quote with the spread applied; its time is the price's own (now when the source has none)."""
         bid, ask = self._require_quote(symbol)
-        return Quote(symbol=symbol, bid=bid, ask=ask, ts_ms=self._clock.now_ms())
+        found = self._raw_quote(symbol)
+        return Quote(symbol=symbol, bid=bid, ask=ask, ts_ms=found[2] if found else self._clock.now_ms())
 
     async def contract_spec(self, symbol: str) -> ContractSpec:
         return self._params.spec(symbol)
@@ -347,11 +351,18 @@ class PaperBroker:
                               f"{self._params.currency}, free margin is {free:,.2f}")
 
     def _require_quote(self, symbol: str) -> tuple[float, float]:
-        raw = self._quote_source(symbol) if self._quote_source else None
-        raw = raw or self._last.get(symbol)
+        raw = self._raw_quote(symbol)
         if raw is None:
             raise BrokerError(f"no price for {symbol} yet; cannot trade it", retryable=True)
-        return self._effective(symbol, *raw)
+        return self._effective(symbol, raw[0], raw[1])
+
+    def _raw_quote(self, symbol: str) -> tuple[float, float, int] | None:
+        """(bid, ask, ts_ms) from the quote source, else the last ``on_price``; None without either."""
+        raw = self._quote_source(symbol) if self._quote_source else None
+        if raw is not None:
+            return (raw[0], raw[1], raw[2]) if len(raw) > 2 else (raw[0], raw[1], self._clock.now_ms())
+        last = self._last.get(symbol)
+        return None if last is None else (last[0], last[1], self._last_ts[symbol])
 
     def _effective(self, symbol: str, bid: float, ask: float) -> tuple[float, float]:
         mid = (bid + ask) / 2.0
@@ -375,12 +386,9 @@ class PaperBroker:
         return self._money.quote_rate(symbol, self._params.currency, allow_stale=allow_stale)
 
     def _own_price(self, symbol: str) -> tuple[float, int] | None:
-        """(mid, ts_ms) from the quote source (now) or the last ``on_price`` (its time): the default rates."""
-        raw = self._quote_source(symbol) if self._quote_source else None
-        if raw is not None:
-            return (raw[0] + raw[1]) / 2.0, self._clock.now_ms()
-        last = self._last.get(symbol)
-        return None if last is None else ((last[0] + last[1]) / 2.0, self._last_ts[symbol])
+        """(mid, ts_ms) of this broker's own quote: the default rates."""
+        raw = self._raw_quote(symbol)
+        return None if raw is None else ((raw[0] + raw[1]) / 2.0, raw[2])
 
     def _contract_size(self, symbol: str) -> float:
         return self._params.spec(symbol).contract_size

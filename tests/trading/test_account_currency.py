@@ -111,3 +111,15 @@ async def test_the_card_shows_the_size_execute_will_place_and_the_dollars_at_ris
     await trade_chat.press(card, button(trade_chat, card, "EXECUTE"))
     [position] = await broker.positions()
     assert position.volume == pytest.approx(units, rel=1e-5)  # the card's size is what was placed
+
+
+async def test_execute_refuses_on_a_stale_rate_with_the_reason_and_the_limit_is_the_setting(trade_chat, clock):
+    await trade_chat.send("/analyse GBPJPY")
+    card = latest_card(trade_chat)
+    await trade_chat.send("/set money.max_rate_age_s 2")
+    clock.advance(3_000)  # no new prices for 3 s: every rate is now 3 s old
+
+    calls = await trade_chat.press(card, button(trade_chat, card, "EXECUTE"))
+
+    alert = next(c.text for c in calls if type(c).__name__ == "AnswerCallbackQuery")
+    assert "cannot size GBPJPY: cannot convert JPY to USD: the USDJPY price is 3 s old (limit 2 s)" in alert
