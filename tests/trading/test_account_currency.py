@@ -113,10 +113,12 @@ async def test_the_card_shows_the_size_execute_will_place_and_the_dollars_at_ris
     assert position.volume == pytest.approx(units, rel=1e-5)  # the card's size is what was placed
 
 
-async def test_execute_refuses_on_a_stale_rate_with_the_reason_and_the_limit_is_the_setting(trade_chat, clock):
+async def test_execute_refuses_on_a_stale_rate_with_the_reason_and_the_limit_is_the_setting(trade_chat, runtime,
+                                                                                              clock):
     await trade_chat.send("/analyse GBPJPY")
     card = latest_card(trade_chat)
     await trade_chat.send("/set money.max_rate_age_s 2")
+    await runtime.services.market_feed.stop()  # the simulator would follow the clock with fresh prices
     clock.advance(3_000)  # no new prices for 3 s: every rate is now 3 s old
 
     calls = await trade_chat.press(card, button(trade_chat, card, "EXECUTE"))
