@@ -81,7 +81,7 @@ def monitor_numbers(prices: list[float]) -> None:
 
     async def feed() -> None:
         monitor = PositionMonitor(broker, record, clock=clock, price_sink=broker.on_price,
-                                  params=ExitParams(trail_atr_multiple=20.0))
+                                  params=lambda: ExitParams(trail_atr_multiple=20.0))
         monitor.manage(runner(prices[0]))
         for i, price in enumerate(prices):
             quotes["BTCUSD"] = (price, price)
