@@ -7,7 +7,9 @@
   the mid.
 - Fills: market orders at ask (buy) / bid (sell) moved against us by ``slippage_bps``; limit
   orders at their price (or better on a gap); stop orders and stop losses at the market moved
-  against us by ``slippage_bps``; take profits at their price. Swap-free, no commission.
+  against us by ``slippage_bps``; take profits at their price. Swap-free; ``fee_bps`` of the notional
+  per fill (0 by default). These rules are ``core.fills.FillModel``, shared with the shadow book and
+  the backtester.
 - ``on_price(symbol, bid, ask, ts_ms)`` must be called with every price update of symbols that
   have positions or orders (the position monitor does it): pending orders trigger and SL/TP hit
   there, and it returns what happened as ``BrokerEvent``s. It is synchronous and cheap when the
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.brokers.paper_book import load_book, save_book
-from core.brokers.paper_rules import clean_volume, open_fill, stop_hit, trigger_price
+from core.brokers.paper_rules import clean_volume, open_fill
 from core.execution import (
     BrokerEvent,
     ContractSpec,
@@ -42,6 +44,7 @@ from core.execution import (
     round_price,
     stops_problem,
 )
+from core.fills import FillModel
 from core.market.symbols import default_specs
 from core.models import (
     AccountInfo,
@@ -87,16 +90,20 @@ class PaperParams:
     spread_bps_by_symbol: Mapping[str, float] = field(default_factory=dict)
     spread_abs_by_symbol: Mapping[str, float] = field(default_factory=dict)  # price units
     slippage_bps: float = 0.0
+    fee_bps: float = 0.0  # per fill, of the notional
     specs: Mapping[str, ContractSpec] = field(default_factory=dict)  # volume/price rules, contract size
     history_limit: int = 1000  # fills and client ids remembered
 
     def spec(self, symbol: str) -> ContractSpec:
         return self.specs.get(symbol) or ContractSpec(symbol)
 
+    def fill_model(self) -> FillModel:
+        return FillModel(spread_bps=self.spread_bps, slippage_bps=self.slippage_bps, fee_bps=self.fee_bps,
+                         spread_bps_by_symbol=self.spread_bps_by_symbol,
+                         spread_abs_by_symbol=self.spread_abs_by_symbol)
+
     def spread(self, symbol: str, mid: float) -> float:
-        if symbol in self.spread_abs_by_symbol:
-            return self.spread_abs_by_symbol[symbol]
-        return mid * self.spread_bps_by_symbol.get(symbol, self.spread_bps) / 10_000.0
+        return self.fill_model().spread(symbol, mid)
 
 
 class PaperBroker:
@@ -114,7 +121,7 @@ class PaperBroker:
         self._clock = clock or SystemClock()
         self._state_path = state_path
         self._params = params or PaperParams()
-        self._slip = self._params.slippage_bps / 10_000.0
+        self._fills = self._params.fill_model()
         self._last: dict[str, tuple[float, float]] = {}
         self._last_ts: dict[str, int] = {}
         self._money = money or MoneyService(default_specs(), self._clock, lookups=(self._own_price,))
@@ -166,8 +173,7 @@ class PaperBroker:
                 raise BrokerError(f"cannot close {volume:g} of position #{ticket}: "
                                   f"it holds {position.volume:g}")
         bid, ask = self._require_quote(position.symbol)
-        long = position.direction is Direction.LONG
-        exit_price = bid * (1 - self._slip) if long else ask * (1 + self._slip)
+        exit_price = self._fills.market_exit(position.direction, bid, ask)
         try:
             fill = self._close(position, volume or position.volume, exit_price, self._clock.now_ms())
         except RateUnavailable as e:
@@ -239,7 +245,7 @@ class PaperBroker:
 
     def _open_market(self, intent: OrderIntent, volume: float, bid: float, ask: float) -> Fill:
         self._check_stops(intent.direction, bid, ask, intent.stop_loss, intent.take_profit)
-        price = ask * (1 + self._slip) if intent.direction is Direction.LONG else bid * (1 - self._slip)
+        price = self._fills.market_entry(intent.direction, bid, ask)
         self._check_margin(intent.symbol, volume, price)
         position = Position(ticket=self._book.new_ticket(), symbol=intent.symbol, direction=intent.direction,
                             volume=volume, open_price=self._round(intent.symbol, price),
@@ -266,8 +272,10 @@ class PaperBroker:
 
     def _close(self, position: Position, volume: float, exit_price: float, ts_ms: int) -> Fill:
         exit_price = self._round(position.symbol, exit_price)
-        pnl_quote = (exit_price - position.open_price) * volume * self._contract_size(position.symbol)
-        pnl = pnl_quote * position.direction.sign * self._quote_rate(position.symbol, allow_stale=True)
+        size = volume * self._contract_size(position.symbol)
+        pnl_quote = (exit_price - position.open_price) * size * position.direction.sign
+        pnl_quote -= self._fills.fee(position.open_price * size) + self._fills.fee(exit_price * size)
+        pnl = pnl_quote * self._quote_rate(position.symbol, allow_stale=True)
         remaining = position.volume - volume
         if remaining > _VOLUME_EPSILON:
             self._book.positions[position.ticket] = dataclasses.replace(position, volume=clean_volume(remaining))
@@ -285,7 +293,7 @@ class PaperBroker:
     def _trigger_orders(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
         events = []
         for order in [o for o in self._book.orders.values() if o.symbol == symbol]:
-            price = trigger_price(order, bid, ask, self._slip)
+            price = self._fills.pending_fill(order.direction, order.order_type, order.price, bid, ask)
             if price is None:
                 continue
             del self._book.orders[order.ticket]
@@ -302,7 +310,8 @@ class PaperBroker:
     def _trigger_stops(self, symbol: str, bid: float, ask: float, ts_ms: int) -> list[BrokerEvent]:
         events = []
         for position in [p for p in self._book.positions.values() if p.symbol == symbol]:
-            hit = stop_hit(position, bid, ask, self._slip)
+            hit = self._fills.protective_fill(position.direction, position.stop_loss, position.take_profit,
+                                              bid, ask)
             if hit is None:
                 continue
             price, reason = hit
@@ -365,11 +374,7 @@ class PaperBroker:
         return None if last is None else (last[0], last[1], self._last_ts[symbol])
 
     def _effective(self, symbol: str, bid: float, ask: float) -> tuple[float, float]:
-        mid = (bid + ask) / 2.0
-        spread = self._params.spread(symbol, mid)
-        if ask - bid >= spread:
-            return bid, ask
-        return mid - spread / 2.0, mid + spread / 2.0
+        return self._fills.quote(symbol, bid, ask)
 
     def _mark(self, position: Position) -> tuple[float, float]:
         """Price the position would close at now, and its unrealised P/L there (account currency);
