@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) bench/charts_bench.py
 	$(PY) bench/sim_speed.py
 	$(PY) -m bench.execution_bench
+	$(PY) bench/backtest.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

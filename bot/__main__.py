@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--symbols", required=True, help="comma-separated trader symbols, e.g. BTCUSD,XAUUSD")
     record.add_argument("--minutes", type=float, required=True)
     record.add_argument("file")
+    from bot.backtest_cli import add_parser as add_backtest
+
+    add_backtest(sub)
     return parser
 
 
@@ -144,6 +147,10 @@ async def _record(settings: Settings, symbols: str, minutes: float, path: str) -
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "backtest":  # offline: needs no bot settings
+        from bot.backtest_cli import main as backtest_main
+
+        return backtest_main(args)
     try:
         settings = load_settings()
     except ConfigError as e:

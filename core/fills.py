@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from core.execution import FillReason
 from core.models import Direction, OrderType
 from core.tunables import Tunable, params_from_values
@@ -67,6 +69,16 @@ class FillModel:
     def quote_at(self, symbol: str, price: float) -> tuple[float, float]:
         """Bid/ask around a trade or candle price (taken as the mid)."""
         return self.quote(symbol, price, price)
+
+    def quote_arrays(self, symbol: str, prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``quote_at`` of every price at once (the same arithmetic, element by element)."""
+        p = np.asarray(prices, dtype=np.float64)
+        if symbol in self.spread_abs_by_symbol:
+            spread = np.full(p.shape, float(self.spread_abs_by_symbol[symbol]))
+        else:
+            spread = p * self.spread_bps_by_symbol.get(symbol, self.spread_bps) / 10_000.0
+        wide = spread > 0
+        return np.where(wide, p - spread / 2.0, p), np.where(wide, p + spread / 2.0, p)
 
     @staticmethod
     def close_side(direction: Direction, bid: float, ask: float) -> float:

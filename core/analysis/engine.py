@@ -35,7 +35,13 @@ from core.models import HTF_INTERVALS, CandleArrays, Direction, TradePlan, Zone
 def analyse(inp: AnalysisInput, params: AnalysisParams = AnalysisParams(), memo: ZoneMemo | None = None) -> Analysis:
     """Analyse one symbol at ``inp.ts_ms``. Deterministic: same input and params, same result."""
     states = timeframe_states(inp.htf, inp.ts_ms, params.indicators)
-    zones = _zones(inp, params, memo)
+    return analyse_with(inp, params, states, _zones(inp, params, memo))
+
+
+def analyse_with(inp: AnalysisInput, params: AnalysisParams, states: dict[str, TimeframeState],
+                 zones: tuple[Zone, ...]) -> Analysis:
+    """``analyse`` from its two costly parts, given: the timeframe states (``timeframe_states``) and the
+    zones (``find_zones``). The backtester's batched path (``core.backtest.series``) supplies them."""
     setup_interval = params.signal.setup_timeframe
     setup_candles = closed_until(inp.htf[setup_interval], inp.ts_ms) if setup_interval in inp.htf else None
     setup_state = states.get(setup_interval)

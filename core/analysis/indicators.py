@@ -126,8 +126,10 @@ def last_volume_zscore(volume: np.ndarray, window: int = 20) -> float:
     if vol.size <= window:
         return NAN
     trailing = vol[-window - 1:-1]
-    std = float(trailing.std())
-    return (float(vol[-1]) - float(trailing.mean())) / std if std > 0 else 0.0
+    mean = np.add.reduce(trailing) / window  # what trailing.mean() and .std() compute, without their overhead
+    deviation = trailing - mean
+    std = float(np.sqrt(np.add.reduce(deviation * deviation) / window))
+    return (float(vol[-1]) - float(mean)) / std if std > 0 else 0.0
 
 
 # ---------------------------------------------------------------------------- incremental updaters

@@ -192,18 +192,26 @@ def zone_tolerance(htf: Mapping[str, CandleArrays], ts_ms: int, params: LevelPar
     if not closed:
         return 0.0
     lowest = min(closed, key=interval_ms)
-    tolerance = float(closed[lowest].close[-1]) * params.tolerance_pct / 100.0
-    daily = closed.get(params.atr_interval)
+    return tolerance_from(float(closed[lowest].close[-1]), daily_atr(closed.get(params.atr_interval), params), params)
+
+
+def daily_atr(daily: CandleArrays | None, params: LevelParams) -> float:
+    """ATR of the closed daily candles that bounds the tolerance; NaN when unused or unknown."""
     uses_atr = params.atr_tolerance_mult > 0 or params.atr_tolerance_max_mult > 0
     if not uses_atr or daily is None or len(daily) <= params.atr_period:
-        return tolerance
+        return math.nan
     tail = daily.tail(params.atr_period * 10)
-    daily_atr = float(atr(tail.high, tail.low, tail.close, params.atr_period)[-1])
-    if not daily_atr > 0:  # NaN or a flat history: the percent alone
+    return float(atr(tail.high, tail.low, tail.close, params.atr_period)[-1])
+
+
+def tolerance_from(reference_close: float, atr_value: float, params: LevelParams) -> float:
+    """The percent of the reference close, kept between the ATR bounds when the ATR is known."""
+    tolerance = reference_close * params.tolerance_pct / 100.0
+    if not atr_value > 0:  # NaN or a flat history: the percent alone
         return tolerance
     if params.atr_tolerance_max_mult > 0:
-        tolerance = min(tolerance, params.atr_tolerance_max_mult * daily_atr)
-    return max(tolerance, params.atr_tolerance_mult * daily_atr)
+        tolerance = min(tolerance, params.atr_tolerance_max_mult * atr_value)
+    return max(tolerance, params.atr_tolerance_mult * atr_value)
 
 
 def zone_candidates(htf: Mapping[str, CandleArrays], ts_ms: int,
@@ -222,13 +230,14 @@ def zone_candidates(htf: Mapping[str, CandleArrays], ts_ms: int,
         if point.price <= cluster[0].price + tolerance:
             cluster.append(point)
             continue
-        out.extend(_candidate(cluster, params, total_weight))
+        out.extend(cluster_candidate(cluster, params, total_weight))
         cluster = [point]
-    out.extend(_candidate(cluster, params, total_weight))
+    out.extend(cluster_candidate(cluster, params, total_weight))
     return tuple(out)
 
 
-def _candidate(cluster: list[SwingPoint], params: LevelParams, total_weight: float) -> list[ZoneCandidate]:
+def cluster_candidate(cluster: list[SwingPoint], params: LevelParams, total_weight: float) -> list[ZoneCandidate]:
+    """The zone of one cluster of swings (sorted by price), or nothing when it has too few touches."""
     touches = count_touches(cluster)
     if touches < params.min_touches:
         return []

@@ -44,6 +44,7 @@ class Resolution:
     exit_price: float  # share-weighted mean of the exit fills
     close_ts_ms: int
     r: float  # after spread, slippage and fees
+    pnl_per_unit: float  # quote currency per unit of size, after costs
     pnl_pct: float  # of the entry price, after costs
     reason: str  # of the last exit: "stop", "target 3", "trailing stop", "time stop", "expired"
     exits: tuple[ExitFill, ...]
@@ -140,7 +141,7 @@ class TradeWalker:
         return Resolution(
             outcome=classify(r, expired=self._expired, breakeven_r=self._breakeven_r), entry_price=entry,
             exit_price=exit_value / share if share > 0 else entry, close_ts_ms=last.ts_ms if last else self._last_ts,
-            r=r, pnl_pct=pnl / entry * 100.0, reason=last.reason if last else "", exits=tuple(self._exits),
+            r=r, pnl_per_unit=pnl, pnl_pct=pnl / entry * 100.0, reason=last.reason if last else "", exits=tuple(self._exits),
             max_favourable_r=sign * (self._best - entry) / risk, max_adverse_r=min(0.0, sign * (self._worst - entry) / risk))
 
     # ------------------------------------------------------------------ internals
