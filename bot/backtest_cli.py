@@ -5,7 +5,7 @@
 
 ``--set`` changes runtime settings for the run (the names of /settings); ``--compare`` runs a second
 backtest with those changes on top and reports the difference with its interval. ``--report DIR``
-writes report.txt, trades.csv, evaluations.csv and equity.png there.
+writes report.txt, metrics.json, trades.csv, evaluations.csv and equity.png there.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from charts.equity import render_equity_chart
 from core.backtest.data import DataError, build_timeframes, interval_from_name, load_klines
 from core.backtest.engine import run_backtest
 from core.backtest.records import BacktestConfig, BacktestResult
-from core.backtest.report import build_report, compare, trades_csv
+from core.backtest.report import BacktestReport, build_report, compare, trades_csv
 from core.models import HTF_INTERVALS
 from core.tunables import TunableError, TunableValues, catalog
 from handlers.html import html_to_plain
@@ -107,14 +108,20 @@ def _run(args: argparse.Namespace) -> int:
             from_ts_ms=config.from_ts_ms, to_ts_ms=config.to_ts_ms))
         print("\n" + html_to_plain(comparison_text(compare(result, other, tuple(changes)))))
     if args.report:
-        write_report(args.report, result, report_text=html_to_plain(backtest_text(report)))
+        write_report(args.report, result, report)
         print(f"report written to {args.report}")
     return 0
 
 
-def write_report(directory: Path, result: BacktestResult, *, report_text: str) -> None:
+def write_report(directory: Path, result: BacktestResult, report: BacktestReport) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "report.txt").write_text(report_text + "\n")
+    (directory / "report.txt").write_text(html_to_plain(backtest_text(report)) + "\n")
+    metrics = dataclasses.asdict(report.metrics) | {
+        "sharpe_annual": report.metrics.sharpe_annual, "sortino_annual": report.metrics.sortino_annual,
+        "net_pnl": report.money.totals.net_pnl, "fees": report.fees, "final_equity": report.final_equity,
+        "max_drawdown": report.money.drawdown.amount, "max_drawdown_pct": report.money.drawdown.pct,
+        "slices_compared": report.slices.compared, "refusals": report.refusals}
+    (directory / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (directory / "trades.csv").write_text(trades_csv(result.trades))
     with open(directory / "evaluations.csv", "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
