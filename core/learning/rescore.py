@@ -1,0 +1,86 @@
+"""Resolved signals re-decided under other synthesis weights and thresholds (the live shadow evidence).
+
+A ``ScoredSignal`` keeps what its decision was made of: the five component scores (and whether each
+was available), the confirmation status and the direction, with its resolved result. Under changed
+settings it is re-scored exactly as ``core.analysis.engine`` scores: total = sum(w x score) / sum(w)
+over available components with w > 0; a direction when |total| >= ``signal.direction_threshold``;
+confidence = 100 x |total|, + ``confirm_bonus`` when confirmed, - ``contradict_penalty`` when
+contradicted, clipped to 0..100 and rounded to 0.1. It is taken when the direction is the one it was
+traded in and the confidence clears ``signal.min_confidence`` and ``risk.min_confidence``. Its result
+(entry, stop and exits) is what it was: only weights and thresholds can be re-decided this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.analysis.momentum import Confirmation
+from core.analysis.synthesis import COMPONENTS, Analysis
+from core.learning.outcomes import TradeResult
+
+SUPPORTED = frozenset({
+    *(f"signal.weight_{c}" for c in COMPONENTS), "signal.direction_threshold", "signal.min_confidence",
+    "risk.min_confidence", "signal.confirm_bonus", "signal.contradict_penalty"})
+_CONFIRMATION = {Confirmation.CONFIRMS.value: 1, Confirmation.CONTRADICTS.value: -1}
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSignal:
+    ts_ms: int
+    direction: int  # +1 long, -1 short: the direction it was resolved in
+    scores: tuple[float, ...]  # per COMPONENTS
+    available: tuple[bool, ...]
+    confirmation: str  # confirms | contradicts | neutral
+    result: TradeResult
+
+    @classmethod
+    def from_analysis(cls, analysis: Analysis, direction: int, result: TradeResult) -> ScoredSignal:
+        by_name = {c.name: c for c in analysis.components}
+        return cls(analysis.ts_ms, direction, tuple(by_name[c].score if c in by_name else 0.0 for c in COMPONENTS),
+                   tuple(c in by_name and by_name[c].available for c in COMPONENTS),
+                   analysis.confirmation.status.value, result)
+
+
+class RescoreEvaluator:
+    """A ``StrategyEvaluator`` over stored signals (see the module docstring)."""
+
+    def __init__(self, signals: Sequence[ScoredSignal], base: Mapping[str, Any]) -> None:
+        self._base = dict(base)
+        self._signals = list(signals)
+        self._ts = np.array([s.ts_ms for s in signals], dtype=np.int64)
+        self._direction = np.array([s.direction for s in signals], dtype=np.int64)
+        self._scores = np.array([s.scores for s in signals], dtype=np.float64).reshape(-1, len(COMPONENTS))
+        self._available = np.array([s.available for s in signals], dtype=bool).reshape(-1, len(COMPONENTS))
+        self._confirmation = np.array([_CONFIRMATION.get(s.confirmation, 0) for s in signals], dtype=np.int64)
+
+    def span(self) -> tuple[int, int]:
+        if not self._signals:
+            return 0, 0
+        return int(self._ts.min()), int(self._ts.max())
+
+    def supports(self, name: str) -> bool:
+        return name in SUPPORTED and name in self._base
+
+    def taken(self, changes: Mapping[str, Any]) -> np.ndarray:
+        """Which signals the settings (base plus ``changes``) would have taken."""
+        values = {**self._base, **changes}
+        weights = np.array([float(values[f"signal.weight_{c}"]) for c in COMPONENTS])
+        used = self._available & (weights > 0)
+        denominator = used.astype(np.float64) @ weights
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = np.where(denominator > 0, (self._scores * used) @ weights / denominator, 0.0)
+        threshold = float(values["signal.direction_threshold"])
+        direction = np.where((np.abs(total) >= threshold) & (total != 0), np.sign(total), 0).astype(np.int64)
+        adjust = np.where(self._confirmation > 0, float(values["signal.confirm_bonus"]),
+                          np.where(self._confirmation < 0, -float(values["signal.contradict_penalty"]), 0.0))
+        confidence = np.round(np.clip(100.0 * np.abs(total) + adjust, 0.0, 100.0), 1)
+        minimum = max(float(values.get("signal.min_confidence", 0.0)), float(values.get("risk.min_confidence", 0.0)))
+        return (direction == self._direction) & (confidence >= minimum)
+
+    def results(self, changes: Mapping[str, Any], since_ts_ms: int, until_ts_ms: int) -> list[TradeResult]:
+        keep = self.taken(changes) & (self._ts >= since_ts_ms) & (self._ts < until_ts_ms)
+        return [self._signals[i].result for i in np.flatnonzero(keep)]
