@@ -129,7 +129,7 @@ class Backtest:
         self._number += 1
         sizing = report.sizing
         self._pending.append(_Open(self._number, plan, ts_ms, 0, 0.0, sizing.volume, sizing.risk_amount,
-                                   None, signal_tags(analysis, plan)))  # type: ignore[arg-type]
+                                   None, signal_tags(analysis, plan, self.analyser.window(plan.timeframe, ts_ms))))
         self._evaluations.append(_evaluation(analysis, "trade"))
 
     def _trade_check(self, plan: TradePlan, ts_ms: int, bid: float, ask: float) -> TradeCheck:

@@ -56,6 +56,11 @@ class SeriesAnalyser:
         self._total_weight = sum(w for _, w in params.levels.timeframe_weights) or 1.0
         self._clusters: dict[tuple[int, ...], list[ZoneCandidate]] = {}
 
+    def window(self, interval: str, ts_ms: int) -> CandleArrays | None:
+        """The candles of ``interval`` closed by ``ts_ms`` (None for a timeframe it does not have)."""
+        ends = self._ends.get(interval)
+        return None if ends is None else self._window(interval, bisect_right(ends, ts_ms))
+
     def closed_counts(self, ts_ms: int) -> dict[str, int]:
         return {i: bisect_right(ends, ts_ms) for i, ends in self._ends.items()}
 
