@@ -10,7 +10,8 @@ continuous evaluation does:
 3. an allowed plan is entered at the **next** base candle's open through the fill model (spread,
    slippage, fee), sized by the gates, and managed bar by bar by ``TradeWalker`` with the live exit
    rules (``core.exits``) until it closes; trades still open when the data ends expire there.
-Money is in the quote currency, taken as the account currency (USDT pairs on a USD account).
+Money is in the account currency: quote-currency amounts times ``BacktestConfig.quote_to_account``
+(1 for USDT pairs on a USD account, taking USDT at 1 USD; a fixed rate for the run otherwise).
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class Backtest:
             return
         self._number += 1
         sizing = report.sizing
-        self._pending.append(_Open(self._number, plan, ts_ms, 0, 0.0, sizing.volume, sizing.risk_amount,
+        self._pending.append(_Open(self._number, plan, ts_ms, 0, 0.0, sizing.volume, sizing.risk_account,
                                    None, signal_tags(analysis, plan, self.analyser.window(plan.timeframe, ts_ms))))
         self._evaluations.append(_evaluation(analysis, "trade"))
 
@@ -147,7 +148,7 @@ class Backtest:
                           stop=plan.stop, card_price=plan.entry, bid=bid, ask=ask, equity=equity, spec=self.spec,
                           start_equity=account.day_start_equity, realized_pnl_today=account.realized_today,
                           open_pnl_today=open_pnl - account.day_start_open_pnl, atr=plan.atr,
-                          open_positions=positions)
+                          open_positions=positions, quote_to_account=self.config.quote_to_account)
 
     # ------------------------------------------------------------------ positions
 
@@ -183,9 +184,10 @@ class Backtest:
     def _close(self, position: _Open) -> None:
         resolution = position.walker.resolution()
         size = position.volume * self.spec.contract_size
-        pnl = resolution.pnl_per_unit * size
+        rate = self.config.quote_to_account
+        pnl = resolution.pnl_per_unit * size * rate
         fee = self.config.fills.fee
-        fees = (fee(position.entry) + sum(e.share * fee(e.price) for e in resolution.exits)) * size
+        fees = (fee(position.entry) + sum(e.share * fee(e.price) for e in resolution.exits)) * size * rate
         self._account.balance += pnl
         self._account.realized_today += pnl
         plan = position.plan
@@ -202,7 +204,8 @@ class Backtest:
         for position in self._open:
             state = position.walker.state
             price = bid if state.direction is Direction.LONG else ask
-            total += state.direction.sign * (price - position.entry) * state.volume * self.spec.contract_size
+            total += state.direction.sign * (price - position.entry) * state.volume * self.spec.contract_size \
+                * self.config.quote_to_account
         return total
 
     def _warmup(self, decisions: list[int]) -> tuple[Warmup, ...]:

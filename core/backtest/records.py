@@ -31,6 +31,7 @@ class BacktestConfig:
     from_ts_ms: int | None = None  # first decision at or after (None: the first setup candle close)
     to_ts_ms: int | None = None  # decisions before (None: to the end); open trades expire at the data end
     spec: ContractSpec | None = None  # volume rules; None: any volume, contract size 1
+    quote_to_account: float = 1.0  # the symbol's quote currency in the account currency, fixed for the run
 
     @classmethod
     def from_values(cls, symbol: str, values: Mapping[str, Any], **overrides: Any) -> BacktestConfig:
