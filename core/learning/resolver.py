@@ -21,12 +21,17 @@ A trade still open at its horizon is closed at the last price and marked EXPIRED
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
 
 from core.exits import CloseAll, ClosePartial, ExitParams, ExitStage, ManagedPosition, evaluate
 from core.fills import FillModel
 from core.learning.outcomes import Outcome, classify
-from core.models import Direction, TradePlan
+from core.models import CandleArrays, Direction, TradePlan, close_end_ms, interval_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,38 @@ class Resolution:
     exits: tuple[ExitFill, ...]
     max_favourable_r: float
     max_adverse_r: float  # <= 0
+
+
+Bar = tuple[int, float, float, float, float]  # (end ts_ms, open, high, low, close)
+
+
+def finest_bars(fine: CandleArrays | None, coarse: CandleArrays | None, after_ms: int, until_ms: int) -> list[Bar]:
+    """Bars ending after ``after_ms`` and by ``until_ms``: the fine ones (1 s) wherever they cover a coarse
+    bar completely, the coarse bar (1 m, 5 m ...) where they do not (a gap, or history older than the
+    1 s window)."""
+    out: list[Bar] = []
+    if coarse is None or len(coarse) == 0:
+        return _bars(fine, after_ms, until_ms) if fine is not None else []
+    coarse_ms, fine_ms = interval_ms(coarse.interval), interval_ms(fine.interval) if fine is not None else 0
+    fine_bars = _bars(fine, after_ms, until_ms) if fine is not None else []
+    fine_ends = [b[0] for b in fine_bars]
+    for bar in _bars(coarse, after_ms, until_ms):
+        start = bar[0] - coarse_ms
+        lo, hi = bisect_right(fine_ends, start), bisect_right(fine_ends, bar[0])
+        if fine_ms and hi - lo == coarse_ms // fine_ms:
+            out.extend(fine_bars[lo:hi])
+        else:
+            out.append(bar)
+    if fine_bars and (not out or fine_bars[-1][0] > out[-1][0]):  # seconds after the last closed coarse bar
+        out.extend(b for b in fine_bars if b[0] > (out[-1][0] if out else after_ms))
+    return out
+
+
+def _bars(candles: CandleArrays, after_ms: int, until_ms: int) -> list[Bar]:
+    ends = close_end_ms(candles.open_time_ms, candles.interval)
+    keep = np.flatnonzero((ends > after_ms) & (ends <= until_ms))
+    return [(int(ends[i]), float(candles.open[i]), float(candles.high[i]), float(candles.low[i]),
+             float(candles.close[i])) for i in keep]
 
 
 def entry_fill(plan: TradePlan, fills: FillModel) -> float:
@@ -117,6 +154,30 @@ class TradeWalker:
                 break
             self._leg(start, end, ts_ms)
         return self._state.stage is ExitStage.CLOSED
+
+    @property
+    def last_ts_ms(self) -> int:
+        """End of the last bar walked (the open time at first)."""
+        return self._last_ts
+
+    def snapshot(self) -> dict[str, Any]:
+        """The walker's state as plain data (JSON-safe), for ``restore`` after a restart."""
+        return {"position": self._state.to_dict(), "exits": [[e.ts_ms, e.price, e.share, e.reason] for e in self._exits],
+                "best": self._best, "worst": self._worst, "expired": self._expired, "last_ts_ms": self._last_ts}
+
+    @classmethod
+    def restore(cls, plan: TradePlan, data: Mapping[str, Any], *, fills: FillModel, params: ExitParams,
+                volume: float = 1.0, breakeven_r: float = 0.05) -> TradeWalker:
+        state = ManagedPosition.from_dict(data["position"])
+        walker = cls(plan, entry_price=state.entry, opened_ts_ms=state.opened_ts_ms, fills=fills, params=params,
+                     volume=volume, breakeven_r=breakeven_r)
+        walker._state = state
+        walker._exits = [ExitFill(int(ts), float(price), float(share), str(reason))
+                         for ts, price, share, reason in data["exits"]]
+        walker._closed_share = sum(e.share for e in walker._exits)
+        walker._best, walker._worst = float(data["best"]), float(data["worst"])
+        walker._expired, walker._last_ts = bool(data["expired"]), int(data["last_ts_ms"])
+        return walker
 
     def expire(self, ts_ms: int, close_side_price: float) -> None:
         """Close what is left at ``close_side_price``: the horizon ended first."""

@@ -19,7 +19,7 @@ from core.learning.outcomes import TradeResult
 # The slicing dimensions, as tag names on each result (``core.learning.tags`` writes them).
 DIMENSIONS: tuple[str, ...] = (
     "setup_type", "symbol", "direction", "timeframe", "zone", "zone_timeframe", "volume", "rsi_state",
-    "order_flow", "liquidity", "poc", "screener", "validator", "decision")
+    "order_flow", "liquidity", "poc", "plan", "screener", "validator", "decision")
 NONE = "none"  # the value of a dimension a result has no tag for
 
 
