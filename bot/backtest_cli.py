@@ -22,12 +22,14 @@ from pathlib import Path
 from charts.equity import render_equity_chart
 from core.backtest.data import DataError, build_timeframes, interval_from_name, load_klines
 from core.backtest.engine import run_backtest
+from core.backtest.evaluator import BacktestEvaluator
 from core.backtest.records import BacktestConfig, BacktestResult
 from core.backtest.report import BacktestReport, build_report, compare, trades_csv
+from core.learning.optimizer import OptimizerParams, optimize
 from core.models import HTF_INTERVALS
 from core.tunables import TunableError, TunableValues, catalog
 from handlers.html import html_to_plain
-from handlers.learning_text import backtest_text, comparison_text
+from handlers.learning_text import backtest_text, comparison_text, proposal_text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compare", nargs="*", default=[], metavar="NAME=VALUE", help="a variant to compare against")
     p.add_argument("--report", type=Path, help="directory for report.txt, trades.csv, evaluations.csv, equity.png")
     p.add_argument("--equity", type=float, default=10_000.0, help="starting equity (account currency)")
+    p.add_argument("--optimize", action="store_true",
+                   help="also run the walk-forward optimizer (optimizer.* settings) and print its proposal")
     p.add_argument("--timeframes", default=",".join(HTF_INTERVALS),
                    help="higher timeframes the analysis sees (default all: 1h,4h,1d,3d,1w,1M)")
 
@@ -107,6 +111,11 @@ def _run(args: argparse.Namespace) -> int:
             BacktestConfig.from_values(args.symbol, variant.snapshot()), starting_equity=config.starting_equity,
             from_ts_ms=config.from_ts_ms, to_ts_ms=config.to_ts_ms))
         print("\n" + html_to_plain(comparison_text(compare(result, other, tuple(changes)))))
+    if args.optimize:
+        evaluator = BacktestEvaluator(base, htf, args.symbol, values.snapshot(), starting_equity=args.equity)
+        proposal = optimize(evaluator, values.snapshot(), OptimizerParams.from_values(values.snapshot()),
+                            learning=config.learning)
+        print("\n" + html_to_plain(proposal_text(proposal)))
     if args.report:
         write_report(args.report, result, report)
         print(f"report written to {args.report}")

@@ -127,3 +127,43 @@ class TradingStateRow(SQLModel, table=True):
     paused_by: int | None = Field(default=None, sa_type=BigInteger)
     breaker_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     updated_ts_ms: int = Field(sa_type=BigInteger)
+
+
+class ShadowTradeRow(SQLModel, table=True):
+    """A shadow (or other non-real) trade: ``book`` keeps it apart from real trades; the rest is JSON."""
+
+    __tablename__ = "shadow_trades"
+
+    id: str = Field(primary_key=True, max_length=64)
+    book: str = Field(max_length=16, index=True)
+    symbol: str = Field(max_length=24, index=True)
+    signal_ts_ms: int = Field(sa_type=BigInteger, index=True)
+    approval_id: str | None = Field(default=None, max_length=32, index=True)
+    status: str = Field(max_length=8, index=True)  # open | closed
+    close_ts_ms: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    outcome: str | None = Field(default=None, max_length=16)
+    r: float | None = None
+    decision: str = Field(default="none", max_length=16)
+    data_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class KnowledgeRow(SQLModel, table=True):
+    __tablename__ = "knowledge"
+
+    key: str = Field(primary_key=True, max_length=96)
+    area: str = Field(max_length=32, index=True)
+    status: str = Field(max_length=16)
+    updated_ts_ms: int = Field(sa_type=BigInteger)
+    data_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ProposalRow(SQLModel, table=True):
+    __tablename__ = "optimizer_proposals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_ts_ms: int = Field(sa_type=BigInteger)
+    status: str = Field(max_length=16, index=True)  # pending | applied | ignored | reverted
+    recommended: bool = False
+    decided_by: int | None = Field(default=None, sa_type=BigInteger)
+    decided_ts_ms: int | None = Field(default=None, sa_type=BigInteger)
+    data_json: str = Field(sa_column=Column(Text, nullable=False))

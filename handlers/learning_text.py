@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core.backtest.report import BacktestReport, Comparison
+from core.learning.knowledge import Observation
 from core.learning.metrics import Rate, StrategyMetrics
+from core.learning.optimizer import Proposal
 from core.learning.slices import Slice, SliceReport
 from core.learning.verdicts import AiValue, Answer, DecisionComparison
 from handlers.html import esc
@@ -122,3 +124,33 @@ def comparison_text(c: Comparison) -> str:
         f"B: {c.b.traded} trades, expectancy {r_value(c.b.metrics.expectancy_r.value if c.b.metrics.expectancy_r else None)}",
         f"B − A {r_value(c.difference_r)} per trade (95% interval {r_value(c.low)} to {r_value(c.high)}, "
         f"p {ratio(c.p_value)}): {verdict}."])
+
+
+def proposal_text(p: Proposal) -> str:
+    head = "<b>Optimizer proposal</b>" + (" — recommended" if p.recommended else " — not recommended")
+    changes = "\n".join(f"• {esc(c.name)}: {esc(c.current)} → {esc(c.proposed)}" for c in p.changes) or "• no change"
+    unit = "R/trade" if p.objective == "expectancy" else "Sharpe/trade"
+    oos = (f"Out of sample ({p.folds} anchored folds, {p.trials} trials each): {p.objective} "
+           f"{_num(p.current_oos)} → {_num(p.proposed_oos)} {unit} over {p.trades_current} → {p.trades_proposed} "
+           f"trades; gain {_num(p.improvement)}"
+           + (f" (95% interval {_num(p.low)} to {_num(p.high)})" if p.low is not None else ""))
+    dsr = f"Deflated Sharpe {_num(p.deflated_sharpe)} in sample, {_num(p.oos_deflated_sharpe)} out of sample " \
+          f"(after {p.trials} trials; 0.95 is the usual bar)"
+    lines = [head, changes, oos, dsr]
+    if p.shadow is not None:
+        s = p.shadow
+        lines.append(f"Live shadow results: {s.trades_current} → {s.trades_proposed} trades, "
+                     f"{_num(s.current)} → {_num(s.proposed)}"
+                     + ("" if s.meaningful else " (not yet meaningful)") + (" — contradicts" if s.contradicts else ""))
+    lines.append("Why: " + "; ".join(esc(r) for r in p.reasons))
+    return "\n".join(lines)
+
+
+def knowledge_lines(observations: list[Observation], *, limit: int = 8) -> list[str]:
+    ranked = sorted(observations, key=lambda o: (o.status.value != "confirmed", o.status.value != "hypothesis",
+                                                 -o.sample))
+    return [f"[{esc(o.area.replace('_', ' '))}] {o.status.value}: {esc(o.statement)}" for o in ranked[:limit]]
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"

@@ -6,11 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
-from core.backtest.data import build_timeframes, load_klines, window
-from core.backtest.series import SeriesAnalyser
-from core.events import ApprovalDecided, Decision, SignalEvaluated, SignalIssued, Trigger
+from core.events import ApprovalDecided, Decision, SignalIssued, Trigger
 from core.exits import ExitParams
 from core.fills import FillModel
 from core.learning.outcomes import Outcome
@@ -20,25 +17,6 @@ from core.models import CandleArrays, DataSource, close_end_ms
 from tests.paths import BINANCE_DATA
 
 FILE = BINANCE_DATA / "klines" / "spot_BTCUSDT_5m_20201201-20210717.csv"
-
-
-@pytest.fixture(scope="module")
-def signal():
-    """The first accepted plan after mid-February 2021, and the 5m candles after it."""
-    base = load_klines(FILE, "BTCUSDT")
-    htf = build_timeframes(base, intervals=("1h", "4h", "1d"))
-    analyser = SeriesAnalyser("BTCUSDT", htf)
-    ends = close_end_ms(htf["1h"].open_time_ms, "1h")
-    for i in range(1800, len(ends)):
-        ts, price = int(ends[i]), float(htf["1h"].close[i])
-        analysis = analyser.at(ts, price, price * 2e-4)
-        if analysis.plan is not None:
-            start = int(np.searchsorted(base.open_time_ms, ts))
-            event = SignalEvaluated(ts_ms=ts, symbol="BTCUSDT", trigger=Trigger.CLOSE, source=DataSource.REPLAY,
-                                    price=price, analysis=analysis, plan=analysis.plan,
-                                    candidate=analysis.candidate_plan, evaluation_id=f"ev{i}")
-            return event, window(base, start, start + 2000)
-    raise AssertionError("no plan found")
 
 
 def book(store, **params) -> ShadowBook:
