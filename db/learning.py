@@ -14,6 +14,7 @@ from core.learning.knowledge import Observation, Status
 from core.learning.optimizer import Change, Proposal, ShadowEvidence
 from core.learning.outcomes import Outcome
 from core.learning.resolver import ExitFill, Resolution
+from core.learning.service import StoredProposal
 from core.learning.shadow import ShadowTrade
 from core.models import Direction, TradePlan
 from db.tables import KnowledgeRow, ProposalRow, ShadowTradeRow
@@ -68,6 +69,12 @@ async def list_shadow_trades(session: AsyncSession, *, since_ts_ms: int = 0, boo
     return [shadow_from_row(r) for r in rows]
 
 
+async def add_shadow_trades(session: AsyncSession, trades: list[ShadowTrade]) -> None:
+    for trade in trades:
+        await session.merge(shadow_to_row(trade))
+    await session.flush()
+
+
 class SqlShadowStore:
     """The shadow book's ``ShadowStore``: one short transaction per change."""
 
@@ -111,16 +118,6 @@ async def list_observations(session: AsyncSession) -> list[Observation]:
 # ---------------------------------------------------------------------------- proposals
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class StoredProposal:
-    id: int
-    created_ts_ms: int
-    status: str
-    proposal: Proposal
-    decided_by: int | None
-    decided_ts_ms: int | None
-
-
 async def add_proposal(session: AsyncSession, proposal: Proposal, *, ts_ms: int, status: str = "pending") -> int:
     row = ProposalRow(created_ts_ms=ts_ms, status=status, recommended=proposal.recommended,
                       data_json=json.dumps(dataclasses.asdict(proposal)))
@@ -157,3 +154,38 @@ def _stored(row: ProposalRow) -> StoredProposal:
                                   "shadow": ShadowEvidence(**shadow) if shadow else None})
     assert row.id is not None
     return StoredProposal(row.id, row.created_ts_ms, row.status, proposal, row.decided_by, row.decided_ts_ms)
+
+
+class SqlLearningStore:
+    """The learning service's ``LearningStore``: one short session per call."""
+
+    def __init__(self, sessions: async_sessionmaker, book: str = "shadow") -> None:
+        self._sessions, self._book = sessions, book
+
+    async def closed_shadow_trades(self, since_ts_ms: int) -> list[ShadowTrade]:
+        async with self._sessions() as session:
+            return await list_shadow_trades(session, since_ts_ms=since_ts_ms, book=self._book)
+
+    async def observations(self) -> list[Observation]:
+        async with self._sessions() as session:
+            return await list_observations(session)
+
+    async def save_observations(self, observations: list[Observation]) -> None:
+        async with self._sessions() as session, session.begin():
+            await upsert_observations(session, observations)
+
+    async def add_proposal(self, proposal: Proposal, ts_ms: int, status: str) -> int:
+        async with self._sessions() as session, session.begin():
+            return await add_proposal(session, proposal, ts_ms=ts_ms, status=status)
+
+    async def proposals(self, status: str | None = None, limit: int = 10) -> list[StoredProposal]:
+        async with self._sessions() as session:
+            return await list_proposals(session, status=status, limit=limit)
+
+    async def proposal(self, proposal_id: int) -> StoredProposal | None:
+        async with self._sessions() as session:
+            return await get_proposal(session, proposal_id)
+
+    async def mark_proposal(self, proposal_id: int, status: str, by: int | None, ts_ms: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await mark_proposal(session, proposal_id, status, by=by, ts_ms=ts_ms)

@@ -37,3 +37,20 @@ async def list_setting_changes(session: AsyncSession, *, limit: int = 20, name: 
     rows = (await session.exec(query)).all()
     return [SettingChange(name=r.name, old_value=r.old_value, new_value=r.new_value,
                           changed_by=r.changed_by, ts_ms=r.ts_ms) for r in rows]
+
+
+class SqlSettingsWriter:
+    """Changes a runtime setting the way /set does: validated, stored with its audit entry, live at once."""
+
+    def __init__(self, sessions, tunables, clock) -> None:  # async_sessionmaker, TunableValues, Clock
+        self._sessions, self._tunables, self._clock = sessions, tunables, clock
+
+    async def set(self, name: str, value: object, by_user_id: int) -> tuple[str, str]:
+        definition = self._tunables.definition(name)
+        parsed = definition.parse(value)
+        old, new = definition.render(self._tunables[name]), definition.render(parsed)
+        async with self._sessions() as session, session.begin():
+            await upsert_setting_value(session, SettingChange(name=name, old_value=old, new_value=new,
+                                                              changed_by=by_user_id, ts_ms=self._clock.now_ms()))
+        self._tunables.set(name, parsed)
+        return old, new
