@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 EULER_GAMMA = 0.5772156649015329
 _NORMAL = NormalDist()
@@ -40,8 +39,10 @@ def deflated_sharpe(returns: Sequence[float], trial_sharpes: Sequence[float]) ->
     if not spread > 0:
         return None
     sharpe = float(np.mean(r)) / spread
-    skew = float(scipy_stats.skew(r))
-    kurtosis = float(scipy_stats.kurtosis(r, fisher=False))
+    deviation = r - r.mean()
+    m2 = float(np.mean(deviation ** 2))
+    skew = float(np.mean(deviation ** 3)) / m2 ** 1.5  # population moments, as scipy.stats.skew/kurtosis
+    kurtosis = float(np.mean(deviation ** 4)) / m2 ** 2
     denominator = 1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe * sharpe
     if not denominator > 0:
         return None

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from core.stats import win_rate_interval_pct
 
@@ -78,7 +77,9 @@ def mean_p_value(values: Sequence[float] | np.ndarray) -> float | None:
         return None
     if float(np.std(x)) == 0.0:
         return 1.0 if float(x[0]) == 0.0 else 0.0
-    return float(scipy_stats.ttest_1samp(x, 0.0).pvalue)
+    from scipy import stats  # imported on first use: scipy.stats takes seconds to import
+
+    return float(stats.ttest_1samp(x, 0.0).pvalue)
 
 
 def difference_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
@@ -88,7 +89,9 @@ def difference_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
         return None
     if float(np.std(x)) == 0.0 and float(np.std(y)) == 0.0:
         return 1.0 if float(x[0]) == float(y[0]) else 0.0
-    return float(scipy_stats.ttest_ind(x, y, equal_var=False).pvalue)
+    from scipy import stats
+
+    return float(stats.ttest_ind(x, y, equal_var=False).pvalue)
 
 
 def benjamini_hochberg(p_values: Sequence[float], q: float = 0.10) -> tuple[tuple[bool, ...], tuple[float, ...]]:

@@ -25,10 +25,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import optuna
 
 from core.learning.deflated import deflated_sharpe
 from core.learning.intervals import bootstrap_difference_interval
@@ -36,6 +35,9 @@ from core.learning.metrics import LearningParams, sharpe
 from core.learning.outcomes import TradeResult
 from core.models import HTF_INTERVALS
 from core.tunables import Tunable, params_from_values
+
+if TYPE_CHECKING:
+    import optuna
 
 TUNABLES: tuple[Tunable, ...] = (
     Tunable("optimizer.auto_optimize", bool, False, "apply a recommended proposal by itself (and announce it) "
@@ -150,6 +152,8 @@ def optimize(evaluator: StrategyEvaluator, current: Mapping[str, Any], params: O
              *, learning: LearningParams = LearningParams(), shadow: StrategyEvaluator | None = None,
              dimensions: Sequence[Dimension] = SEARCH_SPACE) -> Proposal:
     """Walk-forward search and the recommendation rule of the module docstring."""
+    import optuna  # imported on first use: it is slow to import and only the optimizer needs it
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dims = [d for d in dimensions if any(evaluator.supports(n) and n in current for n in d.names)]
     start, end = evaluator.span()
@@ -171,6 +175,8 @@ def optimize(evaluator: StrategyEvaluator, current: Mapping[str, Any], params: O
 
 def _study(evaluator: StrategyEvaluator, dims: list[Dimension], current: Mapping[str, Any],
            params: OptimizerParams, window: tuple[int, int], fold: int) -> optuna.Study:
+    import optuna
+
     study = optuna.create_study(direction="maximize",
                                 sampler=optuna.samplers.TPESampler(seed=params.seed + fold, n_startup_trials=10))
     study.enqueue_trial({d.key: _clip(float(current[_first(d, evaluator, current)]), d) for d in dims})

@@ -93,6 +93,10 @@ class LearningService:
                  ledger: AiCostLedger | None = None) -> None:
         self._store, self._values, self._ledger = store, values, ledger
 
+    def values(self) -> Mapping[str, Any]:
+        """The runtime settings the service reads (a snapshot)."""
+        return self._values()
+
     def params(self) -> LearningParams:
         return LearningParams.from_values(self._values())
 
