@@ -11,6 +11,7 @@ from core.backtest.report import BacktestReport, Comparison
 from core.learning.knowledge import Observation
 from core.learning.metrics import Rate, StrategyMetrics
 from core.learning.optimizer import Proposal
+from core.learning.service import LearningSummary
 from core.learning.slices import Slice, SliceReport
 from core.learning.verdicts import AiValue, Answer, DecisionComparison
 from handlers.html import esc
@@ -154,3 +155,15 @@ def knowledge_lines(observations: list[Observation], *, limit: int = 8) -> list[
 
 def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.3f}"
+
+
+def summary_text(summary: LearningSummary) -> str:
+    """The daily learning summary (issue 12's daily job pushes it)."""
+    lines = [f"<b>Learning, last 24 h</b>: {summary.resolved} shadow trades resolved"]
+    if summary.resolved:
+        lines += metrics_lines(summary.metrics)[1:3]
+    lines += [f"Newly confirmed: {esc(o.statement)}" for o in summary.newly_confirmed]
+    lines += [f"No longer holds: {esc(o.statement)}" for o in summary.newly_rejected]
+    if summary.pending_proposals:
+        lines.append(f"{summary.pending_proposals} optimizer proposal(s) wait for an admin: /learn")
+    return "\n".join(lines)

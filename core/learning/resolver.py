@@ -51,7 +51,7 @@ class Resolution:
     r: float  # after spread, slippage and fees
     pnl_per_unit: float  # quote currency per unit of size, after costs
     pnl_pct: float  # of the entry price, after costs
-    reason: str  # of the last exit: "stop", "target 3", "trailing stop", "time stop", "expired"
+    reason: str  # of the last exit: "stop loss", "target 3", "trailing stop", "time stop", "expired"
     exits: tuple[ExitFill, ...]
     max_favourable_r: float
     max_adverse_r: float  # <= 0

@@ -40,8 +40,8 @@ def shadow_trades(seed: int, n: int, *, edge: bool) -> list[ShadowTrade]:
                          confidence=round(100 * abs(total[i]), 1), setup_type=("breakout", "range")[i % 2],
                          timeframe="1h", atr=1.0)
         resolution = Resolution(classify(float(r[i])), 100.0, 100.0 + 2 * float(r[i]), ts + HOUR_MS, float(r[i]),
-                                2 * float(r[i]), 2 * float(r[i]), "stop" if r[i] < 0 else "target 1",
-                                (ExitFill(ts + HOUR_MS, 100.0 + 2 * float(r[i]), 1.0, "stop"),), 1.0, -1.0)
+                                2 * float(r[i]), 2 * float(r[i]), "stop loss" if r[i] < 0 else "target 1",
+                                (ExitFill(ts + HOUR_MS, 100.0 + 2 * float(r[i]), 1.0, "stop loss"),), 1.0, -1.0)
         out.append(ShadowTrade(id=f"ev{seed}-{i}", book=BOOK, plan=plan, accepted=True, rejection="", trigger="close",
                                source="LIVE", signal_ts_ms=ts, entry_fill=100.0, expires_ts_ms=ts + 72 * HOUR_MS,
                                scores=tuple(float(x) for x in scores[i]), available=(True,) * 5,
@@ -117,3 +117,13 @@ async def test_noise_leaves_the_settings_alone(world) -> None:
     assert not stored.proposal.recommended and tunables.snapshot() == before
     assert stored.status in ("pending", "ignored")
     assert Outcome.WIN  # results were classified on the way in
+
+
+async def test_the_daily_summary_has_words_for_the_push(world) -> None:
+    from handlers.learning_text import summary_text
+
+    sessions, _, service, _ = world
+    trades = shadow_trades(1, 240, edge=True)
+    await _store(sessions, trades)
+    text = summary_text(await service.daily_summary(trades[-1].resolution.close_ts_ms + 1))
+    assert text.startswith("<b>Learning, last 24 h</b>: 8 shadow trades resolved") and "Win rate" in text

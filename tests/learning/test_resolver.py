@@ -36,7 +36,7 @@ def walk(p: TradePlan, bars: list[tuple[float, float, float, float]], *, fills: 
 
 def test_stop_first_is_a_loss_of_one_r() -> None:
     res = walk(plan(), [(100, 100.5, 99.0, 99.5), (99.5, 99.8, 97.5, 97.8), (97.8, 107, 97.8, 106)])
-    assert res.outcome is Outcome.LOSS and res.reason == "stop"
+    assert res.outcome is Outcome.LOSS and res.reason == "stop loss"
     assert res.r == approx(-1.0) and res.exit_price == 98.0  # at the stop, not the low
     assert res.close_ts_ms == T0 + 2 * M5
 
