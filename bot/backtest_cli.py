@@ -18,19 +18,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from charts.equity import render_equity_chart
-from core.backtest.data import DataError, build_timeframes, interval_from_name, load_klines
-from core.backtest.engine import run_backtest
-from core.backtest.evaluator import BacktestEvaluator
-from core.backtest.records import BacktestConfig, BacktestResult
-from core.backtest.report import BacktestReport, build_report, compare, trades_csv
-from core.learning.optimizer import OptimizerParams, optimize
 from core.models import HTF_INTERVALS
-from core.tunables import TunableError, TunableValues, catalog
-from handlers.html import html_to_plain
-from handlers.learning_text import backtest_text, comparison_text, proposal_text
 
+if TYPE_CHECKING:
+    from core.backtest.records import BacktestResult
+    from core.backtest.report import BacktestReport
+    from core.tunables import TunableValues
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backtest", help="replay the strategy over candle files (same analysis, gates and exits)")
@@ -58,6 +53,8 @@ def parse_time(text: str | None) -> int | None:
 
 
 def parse_assignments(items: list[str]) -> list[tuple[str, str]]:
+    from core.tunables import TunableError
+
     pairs = []
     for item in items:
         name, sep, value = item.partition("=")
@@ -68,6 +65,8 @@ def parse_assignments(items: list[str]) -> list[tuple[str, str]]:
 
 
 def tunable_values(assignments: list[tuple[str, str]], base: TunableValues | None = None) -> TunableValues:
+    from core.tunables import TunableValues, catalog
+
     values = TunableValues(catalog())
     if base is not None:
         values.apply(base.snapshot())
@@ -77,6 +76,9 @@ def tunable_values(assignments: list[tuple[str, str]], base: TunableValues | Non
 
 
 def main(args: argparse.Namespace) -> int:
+    from core.backtest.data import DataError
+    from core.tunables import TunableError
+
     try:
         return _run(args)
     except (DataError, TunableError, ValueError) as e:
@@ -85,6 +87,16 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # imported here: `moneybot run` builds this parser too and must not pay for the backtester's imports
+    from core.backtest.data import build_timeframes, interval_from_name, load_klines
+    from core.backtest.engine import run_backtest
+    from core.backtest.evaluator import BacktestEvaluator
+    from core.backtest.records import BacktestConfig
+    from core.backtest.report import build_report, compare
+    from core.learning.optimizer import OptimizerParams, optimize
+    from handlers.html import html_to_plain
+    from handlers.learning_text import backtest_text, comparison_text, proposal_text
+
     intervals = tuple(i.strip() for i in args.timeframes.split(",") if i.strip())
     unknown = [i for i in intervals if i not in HTF_INTERVALS]
     if unknown:
@@ -123,6 +135,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def write_report(directory: Path, result: BacktestResult, report: BacktestReport) -> None:
+    from charts.equity import render_equity_chart
+    from core.backtest.report import trades_csv
+    from handlers.html import html_to_plain
+    from handlers.learning_text import backtest_text
+
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "report.txt").write_text(html_to_plain(backtest_text(report)) + "\n")
     metrics = dataclasses.asdict(report.metrics) | {
