@@ -82,7 +82,7 @@ class Dimension:
 SEARCH_SPACE: tuple[Dimension, ...] = (
     *(Dimension(f"weight_{c}", (f"signal.weight_{c}",), 0.0, 50.0, 5.0)
       for c in ("price_action", "momentum", "volume", "sr", "order_flow")),
-    Dimension("min_confidence", ("signal.min_confidence", "risk.min_confidence"), 30.0, 90.0, 5.0),
+    Dimension("min_confidence", ("risk.min_confidence",), 30.0, 90.0, 5.0),
     Dimension("stop_atr_multiple", ("signal.stop_atr_multiple",), 0.8, 3.0, 0.1),
     Dimension("min_target_r", ("signal.min_target_r",), 0.5, 3.0, 0.25),
     *(Dimension(f"sr_weight_{i}", (f"sr.weight_{i}",), 0.0, 10.0, 1.0) for i in HTF_INTERVALS),

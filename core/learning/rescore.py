@@ -6,7 +6,7 @@ settings it is re-scored exactly as ``core.analysis.engine`` scores: total = sum
 over available components with w > 0; a direction when |total| >= ``signal.direction_threshold``;
 confidence = 100 x |total|, + ``confirm_bonus`` when confirmed, - ``contradict_penalty`` when
 contradicted, clipped to 0..100 and rounded to 0.1. It is taken when the direction is the one it was
-traded in and the confidence clears ``signal.min_confidence`` and ``risk.min_confidence``. Its result
+traded in and the confidence clears ``risk.min_confidence`` (the one confidence gate). Its result
 (entry, stop and exits) is what it was: only weights and thresholds can be re-decided this way.
 """
 
@@ -23,7 +23,7 @@ from core.analysis.synthesis import COMPONENTS, Analysis
 from core.learning.outcomes import TradeResult
 
 SUPPORTED = frozenset({
-    *(f"signal.weight_{c}" for c in COMPONENTS), "signal.direction_threshold", "signal.min_confidence",
+    *(f"signal.weight_{c}" for c in COMPONENTS), "signal.direction_threshold",
     "risk.min_confidence", "signal.confirm_bonus", "signal.contradict_penalty"})
 _CONFIRMATION = {Confirmation.CONFIRMS.value: 1, Confirmation.CONTRADICTS.value: -1}
 
@@ -78,7 +78,7 @@ class RescoreEvaluator:
         adjust = np.where(self._confirmation > 0, float(values["signal.confirm_bonus"]),
                           np.where(self._confirmation < 0, -float(values["signal.contradict_penalty"]), 0.0))
         confidence = np.round(np.clip(100.0 * np.abs(total) + adjust, 0.0, 100.0), 1)
-        minimum = max(float(values.get("signal.min_confidence", 0.0)), float(values.get("risk.min_confidence", 0.0)))
+        minimum = float(values.get("risk.min_confidence", 0.0))
         return (direction == self._direction) & (confidence >= minimum)
 
     def results(self, changes: Mapping[str, Any], since_ts_ms: int, until_ts_ms: int) -> list[TradeResult]:

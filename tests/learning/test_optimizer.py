@@ -53,7 +53,7 @@ def test_a_planted_edge_is_found() -> None:
     proposal = optimize(RescoreEvaluator(market(1, edge=True), current), current, FAST)
     assert proposal.recommended, proposal.reasons
     proposed = proposal.settings()
-    assert proposed["risk.min_confidence"] >= 70 and proposed["signal.min_confidence"] >= 70
+    assert proposed["risk.min_confidence"] >= 70
     assert proposal.improvement > 0.15 and proposal.low > 0
     assert proposal.trades_proposed >= FAST.min_sample_size
     assert proposal.deflated_sharpe is not None and proposal.deflated_sharpe > 0.95
@@ -103,7 +103,7 @@ def test_rescoring_the_current_settings_takes_what_they_took() -> None:
     taken = evaluator.taken({})
     weights = np.array([float(current[f"signal.weight_{c}"]) for c in COMPONENTS])
     confidence = np.round(100 * np.abs(np.array([s.scores for s in signals]) @ weights / weights.sum()), 1)
-    minimum = max(current["signal.min_confidence"], current["risk.min_confidence"])
+    minimum = current["risk.min_confidence"]
     assert np.array_equal(taken, confidence >= minimum)
 
 
