@@ -1,14 +1,14 @@
 """learning: shadow trades (a book apart from real trades), the knowledge base, optimizer proposals
 
 Revision ID: 0103
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-08
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0103"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
