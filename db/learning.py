@@ -13,9 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.learning.knowledge import Observation, Status
 from core.learning.optimizer import Change, Proposal, ShadowEvidence
 from core.learning.outcomes import Outcome
-from core.learning.resolver import ExitFill, Resolution
-from core.learning.service import StoredProposal
-from core.learning.shadow import ShadowTrade
+from core.learning.records import ExitFill, Resolution, ShadowTrade, StoredProposal
 from core.models import Direction, TradePlan
 from db.tables import KnowledgeRow, ProposalRow, ShadowTradeRow
 

@@ -13,36 +13,20 @@ traded in and the confidence clears ``risk.min_confidence`` (the one confidence 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from core.analysis.momentum import Confirmation
-from core.analysis.synthesis import COMPONENTS, Analysis
+from core.analysis.synthesis import COMPONENTS
 from core.learning.outcomes import TradeResult
+from core.learning.records import ScoredSignal
 
 SUPPORTED = frozenset({
     *(f"signal.weight_{c}" for c in COMPONENTS), "signal.direction_threshold",
     "risk.min_confidence", "signal.confirm_bonus", "signal.contradict_penalty"})
+__all__ = ["SUPPORTED", "RescoreEvaluator", "ScoredSignal"]
 _CONFIRMATION = {Confirmation.CONFIRMS.value: 1, Confirmation.CONTRADICTS.value: -1}
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredSignal:
-    ts_ms: int
-    direction: int  # +1 long, -1 short: the direction it was resolved in
-    scores: tuple[float, ...]  # per COMPONENTS
-    available: tuple[bool, ...]
-    confirmation: str  # confirms | contradicts | neutral
-    result: TradeResult
-
-    @classmethod
-    def from_analysis(cls, analysis: Analysis, direction: int, result: TradeResult) -> ScoredSignal:
-        by_name = {c.name: c for c in analysis.components}
-        return cls(analysis.ts_ms, direction, tuple(by_name[c].score if c in by_name else 0.0 for c in COMPONENTS),
-                   tuple(c in by_name and by_name[c].available for c in COMPONENTS),
-                   analysis.confirmation.status.value, result)
 
 
 class RescoreEvaluator:

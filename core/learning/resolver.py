@@ -23,40 +23,18 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from core.exits import CloseAll, ClosePartial, ExitParams, ExitStage, ManagedPosition, evaluate
 from core.fills import FillModel
-from core.learning.outcomes import Outcome, classify
+from core.learning.outcomes import classify
+from core.learning.records import ExitFill, Resolution
 from core.models import CandleArrays, Direction, TradePlan, close_end_ms, interval_ms
 
-
-@dataclass(frozen=True, slots=True)
-class ExitFill:
-    ts_ms: int
-    price: float  # after slippage
-    share: float  # of the original size
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    outcome: Outcome
-    entry_price: float  # the entry fill
-    exit_price: float  # share-weighted mean of the exit fills
-    close_ts_ms: int
-    r: float  # after spread, slippage and fees
-    pnl_per_unit: float  # quote currency per unit of size, after costs
-    pnl_pct: float  # of the entry price, after costs
-    reason: str  # of the last exit: "stop loss", "target 3", "trailing stop", "time stop", "expired"
-    exits: tuple[ExitFill, ...]
-    max_favourable_r: float
-    max_adverse_r: float  # <= 0
-
-
+__all__ = ["Bar", "ExitFill", "Resolution", "TradeWalker", "entry_fill", "finest_bars"]
 Bar = tuple[int, float, float, float, float]  # (end ts_ms, open, high, low, close)
 
 

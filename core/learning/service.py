@@ -15,24 +15,14 @@ from typing import Any, Protocol
 from core.learning.knowledge import Observation, Status, update_knowledge
 from core.learning.metrics import LearningParams, StrategyMetrics, strategy_metrics
 from core.learning.optimizer import OptimizerParams, Proposal, StrategyEvaluator, optimize
+from core.learning.records import ShadowTrade, StoredProposal
 from core.learning.rescore import RescoreEvaluator
-from core.learning.shadow import ShadowTrade
 from core.learning.slices import SliceReport, slice_report
 from core.learning.verdicts import AiCostLedger, AiValue, DecisionComparison, ai_value, execute_vs_reject
 
 DAY_MS = 86_400_000
 WEIGHTS = ("signal.weight_price_action", "signal.weight_momentum", "signal.weight_volume", "signal.weight_sr",
            "signal.weight_order_flow")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredProposal:
-    id: int
-    created_ts_ms: int
-    status: str  # pending | applied | ignored | reverted
-    proposal: Proposal
-    decided_by: int | None = None
-    decided_ts_ms: int | None = None
 
 
 class LearningStore(Protocol):

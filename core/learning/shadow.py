@@ -22,14 +22,13 @@ from core.analysis.synthesis import COMPONENTS
 from core.events import ApprovalDecided, SignalEvaluated, SignalIssued
 from core.exits import ExitParams
 from core.fills import FillModel
-from core.learning.outcomes import TradeResult
-from core.learning.rescore import ScoredSignal
-from core.learning.resolver import Resolution, TradeWalker, entry_fill, finest_bars
-from core.learning.tags import Tags, signal_tags
-from core.models import CandleArrays, TradePlan
+from core.learning.records import BOOK, ShadowTrade
+from core.learning.resolver import TradeWalker, entry_fill, finest_bars
+from core.learning.tags import signal_tags
+from core.models import CandleArrays
 from core.tunables import Tunable, params_from_values
 
-BOOK = "shadow"
+__all__ = ["BOOK", "InMemoryShadowStore", "ShadowBook", "ShadowParams", "ShadowStore", "ShadowTrade"]
 
 TUNABLES: tuple[Tunable, ...] = (
     Tunable("shadow.max_hold_hours", float, 72.0, "a shadow trade still open this long after its signal expires "
@@ -47,56 +46,6 @@ class ShadowParams:
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> ShadowParams:
         return params_from_values(cls, "shadow", values)
-
-
-@dataclass(frozen=True, slots=True)
-class ShadowTrade:
-    id: str  # the evaluation id
-    book: str
-    plan: TradePlan
-    accepted: bool  # False: a candidate plan the prefilter rejected
-    rejection: str
-    trigger: str
-    source: str
-    signal_ts_ms: int
-    entry_fill: float
-    expires_ts_ms: int
-    scores: tuple[float, ...]  # per COMPONENTS
-    available: tuple[bool, ...]
-    confirmation: str
-    tags: Tags
-    approval_id: str | None = None
-    decision: str = "none"  # execute | wait | reject | expired, once a trader (or the clock) decided
-    screener: str = "none"
-    validator: str = "none"
-    walker: Mapping[str, Any] | None = None  # TradeWalker.snapshot() while open
-    resolution: Resolution | None = None  # set once closed
-
-    @property
-    def symbol(self) -> str:
-        return self.plan.symbol
-
-    @property
-    def closed(self) -> bool:
-        return self.resolution is not None
-
-    def all_tags(self) -> Tags:
-        return (*self.tags, ("plan", "accepted" if self.accepted else "rejected"), ("decision", self.decision),
-                ("screener", self.screener), ("validator", self.validator))
-
-    def result(self) -> TradeResult | None:
-        res = self.resolution
-        if res is None:
-            return None
-        return TradeResult(key=self.id, open_ts_ms=self.signal_ts_ms, close_ts_ms=res.close_ts_ms, r=res.r,
-                           outcome=res.outcome, pnl_pct=res.pnl_pct, tags=self.all_tags())
-
-    def scored(self) -> ScoredSignal | None:
-        result = self.result()
-        if result is None:
-            return None
-        return ScoredSignal(self.signal_ts_ms, self.plan.direction.sign, self.scores, self.available,
-                            self.confirmation, result)
 
 
 class ShadowStore(Protocol):
