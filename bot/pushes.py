@@ -16,7 +16,6 @@ from core.approvals import ApprovalState
 from core.events import (
     ApprovalDecided,
     BreakerChanged,
-    CloseReason,
     Decision,
     PositionChanged,
     PositionClosed,
@@ -75,8 +74,8 @@ class Pushes:
     async def on_position(self, event: PositionChanged | PositionClosed) -> None:
         if event.chat_id is None:
             return
-        if isinstance(event, PositionClosed) and event.reason is CloseReason.MANUAL:
-            return  # whoever closed it was answered in their chat
+        if isinstance(event, PositionClosed) and event.closed_by is not None:
+            return  # closed through the bot: whoever closed it was answered in their chat
         s = self._s
         text = (position_closed_text(event, s.symbol_map, s.market.source) if isinstance(event, PositionClosed)
                 else position_changed_text(event, s.symbol_map, s.market.source))

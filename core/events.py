@@ -202,6 +202,7 @@ class PositionClosed(Event):
     provisional: bool = False
     approval_id: str | None = None
     chat_id: int | None = None
+    closed_by: int | None = None  # the user who closed it through the bot (/close, a button); None otherwise
 
 
 # ---------------------------------------------------------------------------- safety and market

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from core.approvals import Approval, ApprovalStore, JournalEntry
@@ -80,7 +81,7 @@ class Portfolio:
             symbol=fill.symbol, approval_id=approval.id if approval else None, ticket=ticket,
             data={"reason": "manual", "realized_pnl": fill.realized_pnl, "price": fill.price,
                   "provisional": fill.provisional}))
-        await self._closed(ticket, fill.ts_ms, "manual", fill, approval)
+        await self._closed(ticket, fill.ts_ms, "manual", fill, approval, closed_by=by)
         return fill
 
     def _price(self, symbol: str, price: float) -> str:
@@ -108,8 +109,9 @@ class Portfolio:
             detail=event.text if kind is PositionEventKind.ERROR else event.reason))
 
     async def _closed(self, ticket: int, ts_ms: int, reason: str, fill: Fill | None,
-                      approval: Approval | None) -> None:
-        self._bus.publish(await self._settlement.record(ticket, ts_ms, reason, fill, approval))
+                      approval: Approval | None, closed_by: int | None = None) -> None:
+        closed = await self._settlement.record(ticket, ts_ms, reason, fill, approval)
+        self._bus.publish(replace(closed, closed_by=closed_by) if closed_by is not None else closed)
 
     async def confirm_closes(self) -> list[PositionClosed]:
         """Closes still provisional whose broker deals are in now (MT5): settled and published again."""

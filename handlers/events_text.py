@@ -67,9 +67,12 @@ def position_closed_text(event: PositionClosed, symbol_map: SymbolMap, source: D
     at = f" at {price_text(symbol_map, event.symbol, event.exit_price)}" if event.exit_price is not None else ""
     r = f", {event.r_multiple:+.2f} R" if event.r_multiple is not None else ""
     icon = "🟢" if event.pnl_account > 0 else "🔴" if event.pnl_account < 0 else "⚪"
+    costs = [f"{name} {money_text(amount, event.currency)}" for name, amount in
+             (("commission", event.commission_account), ("swap", event.swap_account)) if amount]
+    included = f" (incl. {', '.join(costs)})" if costs else ""
     provisional = " <i>(provisional: waiting for the broker's closing deal)</i>" if event.provisional else ""
-    return (f"{icon} {head}: closed by {by}{at}; P/L <b>{money_text(event.pnl_account, event.currency)}</b>{r}"
-            f"{provisional}{data_badge(source)}")
+    return (f"{icon} {head}: closed by {by}{at}; P/L <b>{money_text(event.pnl_account, event.currency)}</b>"
+            f"{included}{r}{provisional}{data_badge(source)}")
 
 
 def breaker_text(event: BreakerChanged) -> str:

@@ -172,3 +172,24 @@ async def test_four_server_stop_outs_trip_the_daily_loss_breaker(mt5, runtime, t
     [breaker] = [e for e in await seen.settled() if isinstance(e, BreakerChanged)]
     assert breaker.tripped and breaker.loss_pct > 3.0
     assert any("Trading HALTED" in text for text in await seen.pushed())
+
+
+async def test_a_close_by_hand_in_the_terminal_is_pushed_a_close_through_the_bot_is_answered_once(
+        mt5, runtime, trade_chat):
+    path, seen = mt5
+    fake = path.fake
+    await trade_chat.send("/set risk.correlation_limit 10")
+    by_hand = await open_position(runtime, path, "USDJPY")
+    fake.close_by_server(by_hand.ticket, fake.DEAL_REASON_CLIENT)  # the trader closed it in MetaTrader
+    await path.monitor.poll()
+    [text] = [t for t in await seen.pushed() if f"#{by_hand.ticket}" in t]
+    assert "manual close" in text and "USD" in text
+
+    through_bot = await open_position(runtime, path, "EURJPY")
+    mark = trade_chat.session.mark()
+    await path.portfolio.close(through_bot.ticket, by=ADMIN_ID)  # what /close and the Close button call
+    await seen.settled()
+    assert not [c for c in trade_chat.session.since(mark) if isinstance(c, SendMessage)]  # the reply says it
+    closes = [e for e in seen.events if isinstance(e, PositionClosed)]
+    assert [(e.ticket, e.reason, e.closed_by) for e in closes] == [
+        (by_hand.ticket, CloseReason.MANUAL, None), (through_bot.ticket, CloseReason.MANUAL, ADMIN_ID)]
