@@ -33,6 +33,9 @@ bench: $(STAMP)
 	$(PY) -m bench.execution_bench
 	$(PY) bench/backtest.py
 
+
+	$(PY) bench/ai.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports

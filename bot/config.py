@@ -32,13 +32,15 @@ YAML_SECTIONS: dict[str, dict[str, str]] = {
     "broker": {"kind": "broker", "symbol_suffix": "broker_symbol_suffix", "mt5_host": "mt5_host",
                "mt5_port": "mt5_port", "mt5_login": "mt5_login", "mt5_server": "mt5_server",
                "mt5_path": "mt5_path", "paper_balance_usd": "paper_balance_usd"},
-    "llm": {"api_key": "openai_api_key", "base_url": "openai_base_url"},
+    "llm": {"api_key": "openai_api_key", "base_url": "openai_base_url", "screener_model": "llm_screener_model",
+            "validator_model": "llm_validator_model", "prices": "llm_prices"},
     "database": {"url": "database_url"},
 }
 # Sections whose keys are runtime tunables ("<group>.<key>"); YAML group -> tunable group.
 TUNABLE_SECTIONS = {"risk": "risk", "alerts": "alerts", "sr_detector": "sr", "sr": "sr",
                     "orderflow": "orderflow", "signal": "signal", "exits": "exits", "feed": "feed",
-                    "learning_agent": "learning", "approvals": "approvals", "price_sync": "price_sync"}
+                    "learning_agent": "learning", "approvals": "approvals", "price_sync": "price_sync",
+                    "ai": "ai"}
 
 _FEED_RE = re.compile(r"^(auto|live|sim|replay:.+)$")
 
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
     mt5_path: str = ""
     openai_api_key: str = ""
     openai_base_url: str = ""
+    llm_screener_model: str = "gpt-4.1-mini"  # fast and cheap: screens every setup
+    llm_validator_model: str = "gpt-5"  # deep reasoning: only for strong setups
+    llm_prices: str = ""  # "model=input/cached/output;..." USD per 1M tokens, added to the defaults
     binance_ws_url: str = "wss://stream.binance.com:9443"
     binance_futures_ws_url: str = "wss://fstream.binance.com"
     binance_rest_url: str = "https://api.binance.com"
@@ -115,6 +120,22 @@ class Settings(BaseSettings):
         if v and not re.match(r"^https?://", v):
             raise ValueError("must be an http:// or https:// URL")
         return v
+
+    @field_validator("llm_screener_model", "llm_validator_model")
+    @classmethod
+    def _model(cls, v: str) -> str:
+        v = v.strip()
+        if not re.fullmatch(r"[\w.:/@-]{1,96}", v):
+            raise ValueError("must be a model name such as gpt-4.1-mini or llama3.1:8b")
+        return v
+
+    @field_validator("llm_prices")
+    @classmethod
+    def _prices(cls, v: str) -> str:
+        from core.llm.prices import parse_prices
+
+        parse_prices(v)  # PriceError (a ValueError) names the bad entry
+        return v.strip()
 
     @field_validator("market_feed")
     @classmethod
@@ -165,6 +186,11 @@ class Settings(BaseSettings):
     @property
     def admin_ids(self) -> list[int]:
         return [int(p) for p in self.telegram_admin_ids.split(",") if p]
+
+    @property
+    def ai_enabled(self) -> bool:
+        """The AI commands work with a key (any non-empty value does for a local server)."""
+        return bool(self.openai_api_key.strip())
 
     @property
     def symbol_list(self) -> list[str]:

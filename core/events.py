@@ -18,6 +18,7 @@ from core.models import DataSource, Direction, Side, TradePlan
 
 if TYPE_CHECKING:
     from core.analysis.synthesis import Analysis
+    from core.llm.review import AiReview
 
 
 class Trigger(StrEnum):
@@ -138,6 +139,35 @@ class WaitResolved(Event):
     chat_id: int
     reason: str = ""
     new_approval_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalScreened(Event):
+    """The AI screening stage judged a signal: the screener's verdict and, for strong setups, the
+    validator's. ``signal_id`` is the approval id when the card has one; ``review`` holds the details
+    (reasons, adjustments, notes, per-stage cost and latency)."""
+
+    review_id: str
+    symbol: str
+    signal_id: str | None
+    screener_verdict: str | None  # STRONG | WEAK | NEUTRAL; None when it gave no valid answer
+    validator_decision: str | None  # EXECUTE | WAIT | REJECT; None when not run or no valid answer
+    cost_usd: float
+    latency_ms: float
+    review: AiReview
+    chat_id: int | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AiBudgetReached(Event):
+    """An AI call was skipped because a budget is spent; published once per period."""
+
+    period: str  # "day" | "month"
+    period_key: str  # "2026-11-22" | "2026-11"
+    spent_usd: float
+    budget_usd: float
+    stage: str
 
 
 # ---------------------------------------------------------------------------- orders and positions

@@ -30,12 +30,18 @@ class Intent:
 
 
 _SYMBOL = r"(?P<symbol>[A-Za-z][A-Za-z0-9./-]{1,14})"
+_AI = r"(?:gpt|ai|llm|chatgpt|openai)"
+# "check this setup", "review the last signal": the card the trader means (no symbol named)
+_THIS_SETUP = (r"(?:check|validate|review|screen)\s+(?:(?:this|that|the|my)\s+)?(?:last\s+|latest\s+)?"
+               r"(?:setup|signal|card|trade)")
 # (kind, regex) - order matters: specific phrases before the generic "analyse X".
 _TABLE: tuple[tuple[IntentKind, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
         (IntentKind.AI_ANALYSE, rf"\b(?:use\s+)?(?:gpt|ai|llm|chatgpt|openai)\b.*?\b(?:on|for)\s+{_SYMBOL}\s*$"),
         (IntentKind.AI_ANALYSE, rf"^\s*(?:use\s+)?(?:gpt|ai|llm)\s+(?:analysis\s+)?{_SYMBOL}\s*$"),
+        (IntentKind.AI_ANALYSE, rf"^\s*(?:please\s+)?{_AI}\s+{_THIS_SETUP}\s*[.!?]*$"),
+        (IntentKind.AI_ANALYSE, rf"^\s*(?:please\s+)?{_THIS_SETUP}\s+(?:with|using|by)\s+{_AI}\s*[.!?]*$"),
         (IntentKind.WHALES, rf"\bwhales?\b.*?\b(?:on|for|in)\s+{_SYMBOL}\s*$"),
         (IntentKind.WHALES, rf"^\s*(?:show\s+)?whales?\s+{_SYMBOL}\s*$"),
         (IntentKind.ORDER_FLOW, rf"\border[\s-]*flow\b.*?\b(?:on|for|of|in)\s+{_SYMBOL}\s*$"),

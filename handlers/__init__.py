@@ -11,7 +11,7 @@ def _modules() -> list[ModuleType]:
     from handlers import errors, fallback, intents, settings_admin, start, users_admin
 
     features = [start, users_admin, settings_admin]
-    for name in ("market", "analysis", "trading", "journal"):
+    for name in ("market", "analysis", "trading", "journal", "ai"):
         try:
             features.append(__import__(f"handlers.{name}", fromlist=["router"]))
         except ModuleNotFoundError as e:

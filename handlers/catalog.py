@@ -20,6 +20,7 @@ GROUPS = ("Analyse a market", "Order flow and levels", "Trade", "Market data", "
 
 COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("analyse", "SYMBOL", "signal card with plan, zones and order flow", GROUPS[0], Role.VIEWER),
+    CommandInfo("ai", "SYMBOL", "the card, then an AI second opinion on it (costs money)", GROUPS[0], Role.TRADER),
     CommandInfo("flow", "SYMBOL", "order flow: imbalance, whales, pressure", GROUPS[1], Role.VIEWER),
     CommandInfo("sr", "SYMBOL", "support/resistance zones and chart", GROUPS[1], Role.VIEWER),
     CommandInfo("depth", "SYMBOL", "order book depth chart", GROUPS[1], Role.VIEWER),
@@ -34,6 +35,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("resume", "", "allow trading again", GROUPS[4], Role.ADMIN),
     CommandInfo("settings", "[group]", "runtime settings and their values", GROUPS[4], Role.ADMIN),
     CommandInfo("set", "NAME VALUE", "change a runtime setting", GROUPS[4], Role.ADMIN),
+    CommandInfo("costs", "[days]", "AI spend by day, stage and model, with a chart", GROUPS[4], Role.ADMIN),
     CommandInfo("users", "", "who may use the bot", GROUPS[4], Role.ADMIN),
     CommandInfo("allow", "ID ROLE", "let a user in (viewer, trader, admin)", GROUPS[4], Role.ADMIN),
     CommandInfo("revoke", "ID", "remove a user", GROUPS[4], Role.ADMIN),

@@ -25,7 +25,7 @@ ADMIN_ID = 111
 STRANGER_ID = 999
 # Runtime settings under which any direction becomes a plan, so every card carries buttons.
 LOOSE_SETTINGS = ("signal.direction_threshold 0", "signal.min_risk_reward 0.5", "risk.min_confidence 0")
-_APP_ENV_PREFIXES = ("TELEGRAM_", "MONEYBOT_", "DATABASE_", "BINANCE_", "MARKET_", "REPLAY_")
+_APP_ENV_PREFIXES = ("TELEGRAM_", "MONEYBOT_", "DATABASE_", "BINANCE_", "MARKET_", "REPLAY_", "OPENAI_", "LLM_")
 
 
 def app_env(data_dir: Path, **extra: str) -> dict[str, str]:

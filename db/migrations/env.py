@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
+import db.ai_tables  # noqa: F401
 import db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config

@@ -93,6 +93,6 @@ async def test_command_menus_per_role(chat, runtime):
     assert "set" in {c.command for c in admin_menu.commands}
 
 
-async def test_free_text_for_unbuilt_feature_says_so(chat):
+async def test_free_text_for_a_feature_that_is_off_says_how_to_turn_it_on(chat):
     [reply] = await chat.send("use AI on EURUSD")
-    assert "not available yet" in reply.text
+    assert reply.text.startswith("AI analysis is off: set OPENAI_API_KEY")
