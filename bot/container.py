@@ -17,6 +17,8 @@ from core.analysis_service import AnalysisService
 from core.approvals import ApprovalStore
 from core.bus import EventBus
 from core.evaluation import ContinuousEvaluator
+from core.llm.records import AiLedger
+from core.llm.review import AiReviewer
 from core.market.candle_repair import CandleRepairer
 from core.market.health import FeedHealth
 from core.market.health_watch import HealthWatch
@@ -61,6 +63,8 @@ class Services:
     signals: SignalService
     evaluator: ContinuousEvaluator
     wait_rechecks: WaitRechecks
+    ai: AiReviewer | None  # None without OPENAI_API_KEY
+    ai_ledger: AiLedger
 
     def by_name(self) -> dict[str, Any]:
         """Every service under its field name (the dispatcher's workflow data)."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
+from core.approvals import ApprovalStore
 from core.brokers.paper import PaperBroker, PaperParams, quote_source_from_ticks
 from core.bus import EventBus
 from core.evaluation import ContinuousEvaluator
@@ -20,7 +22,7 @@ from core.money import MoneyService, lookup_from_ticks
 from core.plan_sizing import SizingContext
 from core.portfolio import Portfolio
 from core.ports import Broker, BrokerError, Clock
-from core.signals import SignalService
+from core.signals import ScreeningStage, SignalService
 from core.trading import TradingService
 from core.trading_state import TradingGuard
 from core.wait_rechecks import WaitRechecks
@@ -87,8 +89,9 @@ class Execution:
         return notes
 
 
-async def build_execution(foundation: Foundation, market: MarketBundle, bus: EventBus,
-                          stack: AsyncExitStack) -> Execution:
+async def build_execution(foundation: Foundation, market: MarketBundle, bus: EventBus, stack: AsyncExitStack, *,
+                          screening: Callable[[ApprovalStore, PriceSync], ScreeningStage] | None = None
+                          ) -> Execution:
     settings, clock, tunables = foundation.settings, foundation.clock, foundation.tunables
     money = build_money(foundation, market.symbol_map, market.state)
     broker = build_broker(settings, market.state, clock, money)
@@ -111,7 +114,8 @@ async def build_execution(foundation: Foundation, market: MarketBundle, bus: Eve
                              money=money, manage=portfolio.manage, crash_hook=_crash_hook())
     sizer = SizingContext(broker=broker, money=money)
     signals = SignalService(analysis=market.analysis, store=store, bus=bus, clock=clock, tunables=tunables,
-                            precheck=trading.precheck, sizer=sizer)
+                            precheck=trading.precheck, sizer=sizer,
+                            screening=screening(store, price_sync) if screening is not None else None)
     stack.push_async_callback(signals.close)
     evaluator = ContinuousEvaluator(signals=signals, market=market.state, bus=bus, clock=clock, tunables=tunables,
                                     symbols=market.symbol_map.symbols())

@@ -26,6 +26,7 @@ from core.events import (
 )
 from core.models import Role
 from db.cards import get_card, save_card
+from handlers.ai_render import AI_CHECKING
 from handlers.analysis import signal_card
 from handlers.decisions import expired_block
 from handlers.events_text import (
@@ -52,7 +53,7 @@ class Pushes:
         card = signal_card(event.evaluation, s.symbol_map, s.tunables["approvals.ttl_s"],
                            prefix=_PREFIX.get(event.trigger, ""))
         await save_card(s.sessions, event.approval_id, card)
-        message_id = await s.notifier.send(event.chat_id, card,
+        message_id = await s.notifier.send(event.chat_id, card + (AI_CHECKING if event.screening else ""),
                                            buttons=signal_buttons(event.approval_id, event.executable))
         if message_id is not None:
             await s.trading.attach_message(event.approval_id, message_id)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.ai import build_ai, subscribe_ai_pushes
 from bot.app import build_dispatcher
 from bot.config import Settings
 from bot.container import Services
@@ -80,7 +81,9 @@ async def build_runtime(settings: Settings, bot: Bot, *, clock: Clock | None = N
         stack.push_async_callback(bus.stop)
         notifier = TelegramNotifier(bot)
         market = await build_market(foundation, bus, stack)
-        execution = await build_execution(foundation, market, bus, stack)
+        ai = await build_ai(foundation, bus, stack)
+        execution = await build_execution(foundation, market, bus, stack, screening=ai.screening(
+            foundation, symbol_map=market.symbol_map, notifier=notifier))
         services = Services(
             settings=settings, clock=foundation.clock, tunables=foundation.tunables, users=foundation.users,
             sessions=foundation.sessions, bus=bus, notifier=notifier, symbol_map=market.symbol_map,
@@ -89,8 +92,9 @@ async def build_runtime(settings: Settings, bot: Bot, *, clock: Clock | None = N
             analysis_service=market.analysis, candle_repairer=market.repairer, chart_lock=asyncio.Lock(), money=execution.money, broker=execution.broker,
             price_sync=execution.price_sync, store=execution.store, trading=execution.trading,
             portfolio=execution.portfolio, signals=execution.signals, evaluator=execution.evaluator,
-            wait_rechecks=execution.wait_rechecks)
+            wait_rechecks=execution.wait_rechecks, ai=ai.reviewer, ai_ledger=ai.ledger)
         subscribe_pushes(services)
+        subscribe_ai_pushes(services)
         await bus.start()
         await market.start(execution.evaluator)
         notes = await execution.settle()

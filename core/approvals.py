@@ -119,10 +119,6 @@ class ApprovalStore(Protocol):
 
     async def set_message(self, approval_id: str, message_id: int) -> None: ...
 
-    async def set_card_html(self, approval_id: str, card_html: str) -> None:
-        """The card's text changed (the AI section was added); later edits start from it."""
-        ...
-
     async def transition(self, approval_id: str, from_states: Iterable[ApprovalState], to_state: ApprovalState,
                          **fields: Any) -> Approval | None:
         """Compare-and-set: change the state only if it is one of ``from_states``; None otherwise."""

@@ -111,6 +111,7 @@ class SignalIssued(Event):
     parent_id: str | None = None  # the approval this one supersedes (a WAIT re-check)
     evaluation_id: str = ""
     evaluation: SignalEvaluated | None = None  # the analysis behind it (renderers draw the card from it)
+    screening: bool = False  # the AI screening stage checks it (the card says "AI checking…")
 
 
 @dataclass(frozen=True, slots=True)

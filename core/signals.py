@@ -81,6 +81,10 @@ class IssuedSignal:
     def executable(self) -> bool:
         return self.event.executable
 
+    @property
+    def screening(self) -> bool:
+        return self.event.screening
+
 
 class SignalService:
     def __init__(self, *, analysis: Analyser, store: ApprovalStore, bus: EventBus, clock: Clock,
@@ -96,7 +100,7 @@ class SignalService:
         self.screening: ScreeningStage = screening or PassThrough()
         # one worker: analyses never run concurrently (the zone memo is shared), never on the loop
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
-        self._screens: set[asyncio.Task] = set()
+        self._screens: dict[str, asyncio.Task] = {}  # approval id -> its screening
 
     # ------------------------------------------------------------------ evaluate
 
@@ -151,12 +155,19 @@ class SignalService:
                              requested_by=user_id, trigger=evaluation.trigger, source=evaluation.source,
                              executable=evaluation.executable, blockers=evaluation.blockers, parent_id=parent_id,
                              evaluation_id=evaluation.evaluation_id, evaluation=evaluation)
+        event = replace(event, screening=self.screening.wants(event, requested=screen))
         self._bus.publish(event)
-        if self.screening.wants(event, requested=screen):
+        if event.screening:
             task = asyncio.get_running_loop().create_task(self._screen(event), name=f"screen:{approval.id}")
-            self._screens.add(task)
-            task.add_done_callback(self._screens.discard)
+            self._screens[approval.id] = task
+            task.add_done_callback(lambda _done: self._screens.pop(approval.id, None))
         return IssuedSignal(approval, event)
+
+    async def screened(self, approval_id: str) -> None:
+        """Wait until the screening of this card (if any is running) has finished."""
+        task = self._screens.get(approval_id)
+        if task is not None:
+            await asyncio.shield(task)
 
     async def _screen(self, event: SignalIssued) -> None:
         try:
@@ -165,8 +176,9 @@ class SignalService:
             log.exception("screening of %s %s failed", event.symbol, event.approval_id)
 
     async def close(self) -> None:
-        for task in list(self._screens):
+        tasks = list(self._screens.values())
+        for task in tasks:
             task.cancel()
-        if self._screens:
-            await asyncio.gather(*self._screens, return_exceptions=True)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         self._executor.shutdown(wait=False, cancel_futures=True)

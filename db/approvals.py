@@ -74,11 +74,6 @@ class SqlApprovalStore:
             await session.exec(update(ApprovalRow).where(col(ApprovalRow.id) == approval_id)
                                   .values(message_id=message_id))
 
-    async def set_card_html(self, approval_id: str, card_html: str) -> None:
-        async with self._sessions() as session, session.begin():
-            await session.exec(update(ApprovalRow).where(col(ApprovalRow.id) == approval_id)
-                                  .values(card_html=card_html))
-
     async def transition(self, approval_id: str, from_states: Iterable[ApprovalState], to_state: ApprovalState,
                          **fields: Any) -> Approval | None:
         unknown = set(fields) - _APPROVAL_FIELDS

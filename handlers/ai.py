@@ -6,124 +6,65 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from charts.costs import render_daily_spend
-from core.analysis.synthesis import Analysis
 from core.analysis_service import NotReady
-from core.approvals import ApprovalState
+from core.events import Trigger
 from core.llm.budget import period_starts
 from core.llm.costs import cost_report, period_start_ms
-from core.llm.review import AiReview, AiReviewer, auto_screens
-from core.llm.summary import SummaryContext
+from core.llm.review import AiReviewer
+from core.llm.stage import summary_context
 from core.models import Role, User
 from core.ports import Clock
-from core.trading import TradingService
+from core.signals import SignalService
 from core.tunables import TunableValues
 from db.ai import card_symbol
-from handlers.ai_render import (
-    AI_CHECKING,
-    AI_OFF,
-    render_ai_section,
-    render_costs,
-    render_why_file,
-    render_why_head,
-)
-from handlers.analysis import card_for, send_sr_chart
+from handlers.ai_render import AI_OFF, render_ai_section, render_costs, render_why_file, render_why_head
+from handlers.analysis import card_for, send_signal, send_sr_chart
 from handlers.html import esc
+from handlers.routing import RouterSpec
 from handlers.symbol_arg import resolve_symbol
-from handlers.trading import signal_keyboard
 
-router = Router(name=__name__)
+router = RouterSpec(__name__)
 COMMANDS = {"ai", "costs"}
 TRADER = {"role": Role.TRADER}
 ADMIN = {"role": Role.ADMIN}
 MAX_COST_DAYS = 366
 
 
-def summary_context(symbol: str, data: dict[str, Any]) -> SummaryContext:
-    """Precision, broker basis and the plan rules the AI is told about (no account or user facts)."""
-    basis_bps = None
-    price_sync = data.get("price_sync")
-    if price_sync is not None and not price_sync.is_identity:
-        basis = price_sync.basis(symbol, data["clock"].now_ms())
-        basis_bps = basis.median_difference_bps if basis is not None and basis.stable else None
-    tunables: TunableValues = data["tunables"]
-    return SummaryContext(data["symbol_map"].spec(symbol).price_digits, basis_bps, tunables["signal.min_risk_reward"])
+def _context(symbol: str, data: dict[str, Any]):
+    return summary_context(symbol, symbol_map=data["symbol_map"], price_sync=data.get("price_sync"),
+                           tunables=data["tunables"], clock=data["clock"])
 
 
-async def run_ai(message: Message, symbol: str, data: dict[str, Any]) -> AiReview | None:
-    """The regular card first ("AI checking…"), then the same message edited with the verdicts."""
+async def run_ai(message: Message, symbol: str, data: dict[str, Any]) -> None:
+    """The regular card first ("AI checking…"), then the same message edited with the verdicts
+    (the signal pipeline's screening stage does the check; this update waits for it to finish)."""
     reviewer: AiReviewer | None = data.get("ai")
     if reviewer is None:
         await message.answer(AI_OFF)
-        return None
+        return
+    signals: SignalService = data["signals"]
     try:
-        analysis: Analysis = data["analysis_service"].analyse(symbol)
+        evaluation = await signals.evaluate(symbol, trigger=Trigger.DEMAND)
     except NotReady as e:
         await message.answer(f"Not ready: {esc(e)}. Try again shortly, or see /health.")
-        return None
-    card = card_for(analysis, data["symbol_map"])
-    trading: TradingService | None = data.get("trading")
-    if analysis.plan is None or trading is None:
-        review = await reviewer.review(analysis, summary_context(symbol, data))
-        await message.answer(card + render_ai_section(review, analysis.plan, _digits(symbol, data)))
-        return review
-    ttl_min = data["tunables"]["approvals.ttl_s"] / 60
-    card += f"\n\n<i>Valid for {ttl_min:g} min. EXECUTE re-checks every safety gate first.</i>"
-    approval = await trading.open_approval(
-        analysis.plan, card_html=card, card_price=analysis.price, source=analysis.source.value,
-        chat_id=message.chat.id, user_id=message.from_user.id if message.from_user else 0)
-    sent = await message.answer(card + AI_CHECKING, reply_markup=signal_keyboard(approval.id))
-    task = start_screen(analysis, approval.id, message, sent.message_id, data)
-    await trading.attach_message(approval.id, sent.message_id)
+        return
+    analysis = evaluation.analysis
+    assert analysis is not None
+    if evaluation.plan is None:  # nothing to check: no call, no cost
+        review = await reviewer.review(analysis, _context(symbol, data))
+        await message.answer(card_for(analysis, data["symbol_map"]) + render_ai_section(
+            review, None, data["symbol_map"].spec(symbol).price_digits))
+        return
+    issued = await send_signal(message, evaluation, data, screen=True)
     if data["tunables"]["bot.reply_chart"]:
         await send_sr_chart(message, analysis, data["market"], data["chart_lock"])
-    return await finish_screen(task, analysis, approval.id, message, sent.message_id, card, data)
-
-
-def will_screen(symbol: str, data: dict[str, Any]) -> bool:
-    """Whether an issued card of ``symbol`` is screened automatically (``ai.auto_screen``)."""
-    return data.get("ai") is not None and auto_screens(data["tunables"], symbol)
-
-
-def start_screen(analysis: Analysis, approval_id: str, message: Message, message_id: int,
-                 data: dict[str, Any]) -> asyncio.Task[AiReview]:
-    """The AI review of a card that was just sent, running while the handler goes on (chart...)."""
-    reviewer: AiReviewer = data["ai"]
-    return asyncio.create_task(reviewer.review(analysis, summary_context(analysis.symbol, data),
-                                               signal_id=approval_id, chat_id=message.chat.id,
-                                               message_id=message_id), name=f"ai-review-{approval_id}")
-
-
-async def finish_screen(task: asyncio.Task[AiReview], analysis: Analysis, approval_id: str, message: Message,
-                        message_id: int, card: str, data: dict[str, Any]) -> AiReview:
-    review = await task
-    section = render_ai_section(review, analysis.plan, _digits(analysis.symbol, data))
-    await show_review(message, data["trading"], approval_id, message_id, card, review, section)
-    await data["ai"].settle()  # the update ends with its ledger rows on disk
-    return review
-
-
-async def show_review(message: Message, trading: TradingService, approval_id: str, message_id: int, card: str,
-                      review: AiReview, section: str) -> None:
-    """Edit the card in place while it is still open (buttons kept, whatever the AI said);
-    once the trader has decided, the verdict comes as a reply instead of overwriting the decision."""
-    approval = await trading.store.get_approval(approval_id)
-    if approval is not None and approval.state is ApprovalState.PENDING:
-        await message.bot.edit_message_text(card + section, chat_id=message.chat.id, message_id=message_id,
-                                            reply_markup=signal_keyboard(approval_id))
-        await trading.store.set_card_html(approval_id, card + section)
-    else:
-        await message.answer(f"AI verdict for card {esc(approval_id)} (already decided):" + section,
-                             reply_to_message_id=message_id)
-
-
-def _digits(symbol: str, data: dict[str, Any]) -> int:
-    return data["symbol_map"].spec(symbol).price_digits
+    await signals.screened(issued.approval.id)
+    await reviewer.settle()  # the update ends with its ledger rows on disk
 
 
 @router.message(Command("ai"), flags=TRADER)

@@ -19,9 +19,10 @@ from core.analysis_service import AnalysisService, NotReady
 from core.events import SignalEvaluated, Trigger
 from core.market.state import MarketState
 from core.market.symbols import SymbolMap
-from core.signals import SignalService
+from core.signals import IssuedSignal, SignalService
 from core.tunables import TunableValues
 from db.cards import save_card
+from handlers.ai_render import AI_CHECKING
 from handlers.cards import render_card, render_flow, render_zones
 from handlers.html import esc
 from handlers.routing import RouterSpec
@@ -92,15 +93,21 @@ def signal_card(evaluation: SignalEvaluated, symbol_map: SymbolMap, ttl_s: int, 
                    + ". <i>WAIT re-checks it; nothing can be executed from this card.</i>")
 
 
-async def send_signal(message: Message, evaluation: SignalEvaluated, data: dict[str, Any]) -> None:
-    """Issue the card of an evaluated plan in this chat (EXECUTE only when the gates would pass)."""
+async def send_signal(message: Message, evaluation: SignalEvaluated, data: dict[str, Any], *,
+                      screen: bool = False) -> IssuedSignal:
+    """Issue the card of an evaluated plan in this chat (EXECUTE only when the gates would pass).
+
+    With ``screen`` (/ai) or ``ai.auto_screen`` the AI screening stage checks it: the card says
+    "AI checking…" and the verdicts are edited into it when they arrive."""
     signals: SignalService = data["signals"]
     user_id = message.from_user.id if message.from_user else 0
-    issued = await signals.issue(evaluation, chat_id=message.chat.id, user_id=user_id)
+    issued = await signals.issue(evaluation, chat_id=message.chat.id, user_id=user_id, screen=screen)
     card = signal_card(evaluation, data["symbol_map"], data["tunables"]["approvals.ttl_s"])
     await save_card(data["sessions"], issued.approval.id, card)
-    sent = await message.answer(card, reply_markup=signal_keyboard(issued.approval.id, issued.executable))
+    sent = await message.answer(card + (AI_CHECKING if issued.screening else ""),
+                                reply_markup=signal_keyboard(issued.approval.id, issued.executable))
     await data["trading"].attach_message(issued.approval.id, sent.message_id)
+    return issued
 
 
 async def show_analysis(message: Message, symbol: str, data: dict[str, Any]) -> None:
@@ -112,13 +119,16 @@ async def show_analysis(message: Message, symbol: str, data: dict[str, Any]) -> 
         return
     analysis = evaluation.analysis
     assert analysis is not None
+    issued = None
     if evaluation.plan is None:
         await message.answer(card_for(analysis, data["symbol_map"]))
     else:
-        await send_signal(message, evaluation, data)
+        issued = await send_signal(message, evaluation, data)
     tunables: TunableValues = data["tunables"]
     if tunables["bot.reply_chart"]:
         await send_sr_chart(message, analysis, data["market"], data["chart_lock"])
+    if issued is not None and issued.screening:
+        await signals.screened(issued.approval.id)  # the update ends when the card is final
 
 
 async def show_flow(message: Message, symbol: str, data: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from tests.conftest import warm_market
 
 async def test_ai_without_a_key_says_how_to_turn_it_on(chat, runtime, clock):
     warm_market(runtime, clock)
-    assert runtime.services["ai"] is None
+    assert runtime.services.ai is None
     for text in ("/ai BTCUSD", "Use GPT analysis for BTCUSD", "Run AI validation on XAUUSD"):
         calls = await chat.send(text)
         assert [type(c) for c in calls] == [SendMessage], text

@@ -72,4 +72,4 @@ async def ask_ai(chat, text: str = "/ai BTCUSD") -> AiRun:
 
 
 async def ledger_rows(runtime) -> list:
-    return await runtime.services["ai_ledger"].list_calls(0)
+    return await runtime.services.ai_ledger.list_calls(0)

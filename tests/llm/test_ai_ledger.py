@@ -16,7 +16,7 @@ from tests.llm.openai_server import answer
 
 async def test_an_exhausted_budget_skips_the_call_before_it_is_made(ai_chat, openai_server, runtime):
     seen: list[AiBudgetReached] = []
-    runtime.services["bus"].subscribe("test", seen.append, AiBudgetReached)
+    runtime.services.bus.subscribe("test", seen.append, AiBudgetReached)
     await ai_chat.send("/set ai.daily_budget_usd 0")
     openai_server.script(SCREENER, answer(STRONG))
 
@@ -29,7 +29,7 @@ async def test_an_exhausted_budget_skips_the_call_before_it_is_made(ai_chat, ope
             in run.final_text
     rows = await ledger_rows(runtime)
     assert [(r.outcome, r.cost_usd, r.attempts) for r in rows] == [(Outcome.BUDGET, 0.0, 0)] * 2
-    await runtime.services["bus"].drain()
+    await runtime.services.bus.drain()
     assert [(e.period, e.budget_usd) for e in seen] == [("day", 0.0)]  # one alert per period
     alerts = [c for c in ai_chat.session.calls if isinstance(c, SendMessage) and "AI budget is reached" in c.text]
     assert [a.chat_id for a in alerts] == [ADMIN_ID]

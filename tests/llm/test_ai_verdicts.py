@@ -9,6 +9,7 @@ import pytest
 
 from core.events import SignalScreened
 from core.llm.ports import Outcome, Stage
+from db.cards import get_card
 from tests.conftest import ADMIN_ID, STRANGER_ID
 from tests.llm.conftest import EXECUTE, SCREENER, STRONG, VALIDATOR, WEAK, ask_ai, expected_cost, ledger_rows
 from tests.llm.openai_server import Reply, answer
@@ -29,7 +30,7 @@ def _plan(request: dict) -> tuple[str, float]:
 
 async def test_strong_then_execute_edits_the_card_and_books_both_calls(ai_chat, openai_server, runtime):
     seen: list[SignalScreened] = []
-    runtime.services["bus"].subscribe("test", seen.append, SignalScreened)
+    runtime.services.bus.subscribe("test", seen.append, SignalScreened)
     openai_server.script(SCREENER, answer(STRONG, prompt=900, completion=60, cached=128))
     openai_server.script(VALIDATOR, answer(EXECUTE, prompt=1100, completion=700, reasoning=450))
 
@@ -63,11 +64,11 @@ async def test_strong_then_execute_edits_the_card_and_books_both_calls(ai_chat, 
         assert screener.signal_id not in prompt
         assert request["messages"][0]["role"] == "system" and "plan long" not in request["messages"][0]["content"]
 
-    await runtime.services["bus"].drain()
+    await runtime.services.bus.drain()
     [event] = seen
     assert (event.screener_verdict, event.validator_decision, event.signal_id) == ("STRONG", "EXECUTE",
                                                                                    screener.signal_id)
-    [review] = await runtime.services["ai_ledger"].reviews_for_signal(screener.signal_id)
+    [review] = await runtime.services.ai_ledger.reviews_for_signal(screener.signal_id)
     assert (review.screener_verdict, review.validator_decision, review.screened_out) == ("STRONG", "EXECUTE", False)
     assert review.cost_usd == pytest.approx(screener_usd + validator_usd)
 
@@ -83,7 +84,7 @@ async def test_weak_never_calls_the_validator(ai_chat, openai_server, runtime):
     [row] = await ledger_rows(runtime)
     assert row.stage is Stage.SCREENER and row.cost_usd == pytest.approx(expected_cost(SCREENER, 880, 55))
     assert _money(expected_cost(SCREENER, 880, 55)) in run.final_text
-    [review] = await runtime.services["ai_ledger"].reviews_for_signal(row.signal_id)
+    [review] = await runtime.services.ai_ledger.reviews_for_signal(row.signal_id)
     assert review.screened_out and review.validator_decision is None
 
 
@@ -109,9 +110,8 @@ async def test_reject_with_a_wrong_side_stop_keeps_the_card_and_drops_the_stop(a
     assert [r.outcome for r in rows] == [Outcome.OK, Outcome.OK]
     assert sum(r.cost_usd for r in rows) == pytest.approx(expected_cost(SCREENER, 900, 60)
                                                           + expected_cost(VALIDATOR, 1200, 400))
-    store = runtime.services["trading"].store
-    approval = await store.get_approval(rows[0].signal_id)
-    assert approval.card_html == text  # later button edits start from the card with its AI section
+    # later button edits start from the stored card, which now has its AI section
+    assert await get_card(runtime.services.sessions, rows[0].signal_id) == text
 
 
 async def test_a_server_without_json_schema_gets_json_in_words(ai_chat, openai_server, runtime):

@@ -11,7 +11,7 @@ DEFAULT_SYMBOLS = ("BTCUSD", "XAUUSD", "EURUSD", "GBPUSD", "USDJPY", "GBPJPY", "
 
 async def test_screener_prompts_are_lean_and_market_only(runtime, clock):
     warm_market(runtime, clock)
-    symbol_map, service = runtime.services["symbol_map"], runtime.services["analysis_service"]
+    symbol_map, service = runtime.services.symbol_map, runtime.services.analysis_service
     assert tuple(symbol_map.symbols()) == DEFAULT_SYMBOLS
     sizes = {}
     for symbol in DEFAULT_SYMBOLS:
