@@ -32,8 +32,6 @@ bench: $(STAMP)
 	$(PY) bench/sim_speed.py
 	$(PY) -m bench.execution_bench
 	$(PY) bench/backtest.py
-
-
 	$(PY) bench/ai.py
 
 lint: $(STAMP)

@@ -1,14 +1,14 @@
 """AI cost ledger (ai_calls), prompts and reviews
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0111
+Revises: 0103
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0111"
+down_revision = "0103"
 branch_labels = None
 depends_on = None
 
