@@ -37,15 +37,15 @@ async def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="moneybot-bench-"))
     settings = load_settings({"MONEYBOT_DATA_DIR": str(data_dir), "MARKET_FEED": "sim", "TELEGRAM_ADMIN_IDS": "1"})
     clock = FixedClock(1_763_000_000_000)
-    runtime = await build_runtime(settings, clock=clock)
+    session = ConsoleSession(io.StringIO(), data_dir / "photos")
+    bot = make_bot("1000:bench", session=session)
+    runtime = await build_runtime(settings, bot, clock=clock, run_jobs=False)
     try:
         feed = runtime.services.market_feed
         for _ in range(600):  # ten simulated minutes of tape and book, the clock keeping pace
             feed.run_until(feed.simulator.now_ms + 1000)
             clock.set(feed.simulator.now_ms)
         runtime.tunables.set("bot.reply_chart", False)
-        session = ConsoleSession(io.StringIO(), data_dir / "photos")
-        bot = make_bot("1000:bench", session=session)
         dp = runtime.dispatcher()
         user = ConsoleUser(1)
         for symbol in SYMBOLS:  # warm-up: imports, zone memo per symbol
